@@ -1,0 +1,129 @@
+# The firmware's main loop: sample on a deadline, hand frames to the links,
+# answer commands, report status once a second.
+from . import VERSION
+from . import protocol as P
+from . import config
+from . import boards
+from .ring import Ring
+from .sampler import Sampler
+from .streamer import Streamer
+from .control import Control
+from .sensors import SensorError
+
+RING_SECONDS = 64  # backfill window after a lost link (>= 60 s)
+IMU_STEP = 4       # one gyro reading per 4 force samples
+IMU_BATCH = 3      # gyro readings per IMU frame (fits a 20-byte payload)
+
+
+class App:
+    def __init__(self, board=None, links=None):
+        self.error = P.E_OK
+        try:
+            self.cfg = config.load()
+        except ValueError:
+            self.cfg = dict(config.DEFAULTS)
+            self.error = P.E_STORAGE
+        self.board = board or boards.load(self.cfg["board"])
+        self.clock = self.board.clock
+        self.sensor = boards.make_sensor(self.board, self.cfg)
+        self.imu = None
+        if self.cfg["imu"]:
+            try:
+                self.imu = boards.make_imu(self.board)
+            except SensorError:
+                self.error = P.E_SENSOR
+        self.ring = Ring(RING_SECONDS * self.cfg["rate_hz"])
+        self.sampler = Sampler(self.clock, self.sensor.read, self.ring, self.cfg["rate_hz"])
+        self.streamer = Streamer(self.ring, self.cfg["payload"])
+        self.streamer.threshold = self.cfg["threshold"]
+        self.control = Control(self)
+        self.links = links if links is not None else self._default_links()
+        self.gyro = []
+        self.gyro_seq = 0
+        self.token = 0
+        self.alert = False
+
+    def _default_links(self):
+        from .usb import SerialLink
+        return [SerialLink()]
+
+    def set_rate(self, hz):
+        if self.ring.cap < RING_SECONDS * hz:
+            self.ring = Ring(RING_SECONDS * hz)  # history is lost with a faster rate
+            self.sampler.ring = self.ring
+            self.streamer = Streamer(self.ring, self.cfg["payload"])
+            self.streamer.threshold = self.cfg["threshold"]
+        self.sampler.set_rate(hz)
+
+    def send_all(self, frame):
+        for link in self.links:
+            if link.connected:
+                link.send(frame)
+
+    def status(self):
+        flags = (P.F_IMU if self.imu else 0) | (P.F_ALERT if self.alert else 0)
+        if self.sampler.error:
+            flags |= P.F_SENSOR_FAULT
+        err = self.error or (P.E_SENSOR if self.sampler.error else P.E_OK)
+        st = {"fw_major": VERSION[0], "fw_minor": VERSION[1], "fw_patch": VERSION[2],
+              "board": self.board.BOARD_ID, "sensor": 2 if self.cfg["sensor"] == "hx711" else 1,
+              "flags": flags, "rate_hz": self.cfg["rate_hz"], "battery_pct": self.board.battery_pct(),
+              "error": err, "token": self.token, "next_seq": self.ring.next_seq,
+              "threshold": self.cfg["threshold"]}
+        self.error = P.E_OK
+        return P.encode_status(st)
+
+    def _sample_imu(self):
+        if self.ring.next_seq % IMU_STEP:
+            return
+        try:
+            g = self.imu.gyro_dps()
+        except SensorError:
+            self.error = P.E_SENSOR
+            return
+        if not self.gyro:
+            self.gyro_seq = self.ring.next_seq - 1
+        self.gyro.append([max(-128, min(127, int(v / P.GYRO_DPS_PER_LSB))) for v in g])
+        if len(self.gyro) >= IMU_BATCH:
+            self.send_all(P.encode_imu(self.gyro_seq & 0xFFFF, self.ring.time_of(self.gyro_seq),
+                                       IMU_STEP, self.gyro))
+            self.gyro = []
+
+    def _on_ball_alert(self):
+        on, off = self.cfg["threshold"], self.cfg["threshold_off"]
+        if not on or not self.ring.next_seq:
+            return
+        v = self.ring.force[(self.ring.next_seq - 1) % self.ring.cap]
+        self.alert = v >= on if not self.alert else v >= off
+
+    def service(self):
+        for link in self.links:
+            for raw in link.commands():
+                self.error, self.token = self.control.handle(raw)
+                link.send(self.status())
+        while True:
+            f = self.streamer.next_frame(self.cfg["rate_hz"])
+            if f is None:
+                break
+            self.send_all(f)
+
+    def run(self, max_samples=None):
+        self.send_all(P.encode_info(self.cfg["name"]))
+        self.send_all(self.status())
+        c = self.clock
+        last_status = c.ticks_ms()
+        n = 0
+        while max_samples is None or n < max_samples:
+            if self.sampler.step():
+                n += 1
+                if self.imu:
+                    self._sample_imu()
+                self._on_ball_alert()
+            self.service()
+            if c.ticks_diff(c.ticks_ms(), last_status) >= P.STATUS_PERIOD_MS:
+                last_status = c.ticks_ms()
+                self.send_all(self.status())
+
+
+def main():
+    App().run()

@@ -1,0 +1,68 @@
+# Commands from the host: each is validated, applied (and saved) only when
+# valid, and answered with a status frame carrying its token and error code.
+from . import protocol as P
+from . import config
+
+
+class Control:
+    def __init__(self, ball):
+        self.ball = ball  # the App: cfg, sampler, streamer, sensor
+
+    def handle(self, raw):
+        """raw command frame -> (error, token)."""
+        try:
+            c = P.decode(raw)
+        except P.FrameError:
+            return P.E_BAD_FRAME, 0
+        if c["type"] != "command":
+            return P.E_BAD_FRAME, 0
+        fn = getattr(self, "do_" + P.COMMAND_NAMES.get(c["cmd"], "unknown"), None)
+        if fn is None:
+            return P.E_UNKNOWN_COMMAND, c["token"]
+        try:
+            return fn(*c["args"]), c["token"]
+        except (TypeError, ValueError):
+            return P.E_RANGE, c["token"]
+
+    def _set(self, **changes):
+        cfg = dict(self.ball.cfg)
+        cfg.update(changes)
+        if config.check_all(cfg):
+            return P.E_RANGE
+        try:
+            config.save(cfg)
+        except OSError:
+            return P.E_STORAGE
+        self.ball.cfg = cfg
+        return P.E_OK
+
+    def do_status(self):
+        return P.E_OK
+
+    def do_tare(self):
+        t = getattr(self.ball.sensor, "tare", None)
+        if t:
+            t()
+        return P.E_OK
+
+    def do_set_rate(self, hz):
+        err = self._set(rate_hz=hz)
+        if err == P.E_OK:
+            self.ball.set_rate(hz)
+        return err
+
+    def do_set_threshold(self, on, off):
+        err = self._set(threshold=on, threshold_off=off)
+        if err == P.E_OK:
+            self.ball.streamer.threshold = on
+        return err
+
+    def do_backfill(self, seq16, count):
+        ok = self.ball.streamer.request_backfill(seq16, count)
+        return P.E_OK if ok else P.E_BACKFILL_GONE
+
+    def do_rename(self, name):
+        err = self._set(name=name)
+        if err == P.E_OK:
+            self.ball.send_all(P.encode_info(name))
+        return err

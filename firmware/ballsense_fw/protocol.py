@@ -1,0 +1,350 @@
+# ballsense wire protocol v1. docs/protocol.md describes these bytes; this module is
+# the one implementation, run by the firmware (MicroPython) and imported by the host
+# (CPython). Keep it in the subset both interpreters share.
+import struct
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
+
+VERSION = const(1)
+
+# Frame types (low nibble of byte 0; the high nibble is VERSION).
+T_DATA = const(1)     # force samples
+T_IMU = const(2)      # gyro samples
+T_STATUS = const(3)   # ball state, reply to every command
+T_COMMAND = const(4)  # host -> ball
+T_INFO = const(5)     # ball name
+TYPE_NAMES = {1: "data", 2: "imu", 3: "status", 4: "command", 5: "info"}
+
+# Commands (host -> ball).
+C_STATUS = const(0)
+C_TARE = const(1)
+C_SET_RATE = const(2)
+C_SET_THRESHOLD = const(3)
+C_BACKFILL = const(4)
+C_RENAME = const(5)
+COMMAND_NAMES = {0: "status", 1: "tare", 2: "set_rate", 3: "set_threshold",
+                 4: "backfill", 5: "rename"}
+
+# Error codes carried by status frames.
+E_OK = const(0)
+E_BAD_FRAME = const(1)
+E_RANGE = const(2)
+E_UNKNOWN_COMMAND = const(3)
+E_SENSOR = const(4)
+E_BACKFILL_GONE = const(5)
+E_STORAGE = const(6)
+ERROR_NAMES = {0: "ok", 1: "bad_frame", 2: "out_of_range", 3: "unknown_command",
+               4: "sensor_not_responding", 5: "backfill_range_gone", 6: "storage"}
+
+# Status flags.
+F_IMU = const(1)
+F_PAIRING = const(2)
+F_ALERT = const(4)
+F_SENSOR_FAULT = const(8)
+
+BOARDS = {0: "sim", 1: "xiao_esp32c3", 2: "pico_w"}
+SENSORS = {1: "fsr", 2: "hx711"}
+
+# Limits, checked on the ball and on the host.
+RATE_MIN_HZ = const(10)
+RATE_MAX_HZ = const(200)
+RATE_DEFAULT_HZ = const(100)
+NAME_MAX_BYTES = const(20)
+ATT_DEFAULT_PAYLOAD = const(20)  # default ATT MTU 23 minus 3 bytes of ATT header
+DELTA_MAX = const(2047)          # force deltas are signed 12-bit
+STATUS_PERIOD_MS = const(1000)
+
+_HDR = "<BBHH"  # type/version, count, seq of first sample, device ms of first sample
+HDR_SIZE = const(6)
+CRC_SIZE = const(2)
+
+
+class FrameError(ValueError):
+    pass
+
+
+# CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF); CPython has it in C as crc_hqx.
+try:
+    from binascii import crc_hqx as _crc_hqx
+
+    def crc16(data):
+        return _crc_hqx(data, 0xFFFF)
+except ImportError:
+    _TABLE = None
+
+    def _table():
+        t = []
+        for i in range(256):
+            c = i << 8
+            for _ in range(8):
+                c = ((c << 1) ^ 0x1021) if c & 0x8000 else (c << 1)
+            t.append(c & 0xFFFF)
+        return t
+
+    def crc16(data):
+        global _TABLE
+        if _TABLE is None:
+            _TABLE = _table()
+        t = _TABLE
+        c = 0xFFFF
+        for b in data:
+            c = ((c << 8) & 0xFFFF) ^ t[(c >> 8) ^ b]
+        return c
+
+
+def _seal(buf):
+    c = crc16(buf)
+    buf.append(c & 0xFF)
+    buf.append(c >> 8)
+    return bytes(buf)
+
+
+def _open(frame):
+    if len(frame) < 1 + CRC_SIZE:
+        raise FrameError("frame too short (%d bytes)" % len(frame))
+    body = frame[:-2]
+    if crc16(body) != frame[-2] | (frame[-1] << 8):
+        raise FrameError("CRC mismatch")
+    if frame[0] >> 4 != VERSION:
+        raise FrameError("protocol version %d, expected %d" % (frame[0] >> 4, VERSION))
+    return body
+
+
+# ---- data frames -------------------------------------------------------------
+
+def data_size(n):
+    """Bytes of a data frame with n force samples."""
+    return HDR_SIZE + 2 + 3 * (n // 2) + CRC_SIZE
+
+
+def max_samples(payload):
+    """Most force samples a data frame can carry in `payload` bytes."""
+    return 2 * ((payload - HDR_SIZE - 2 - CRC_SIZE) // 3) + 1
+
+
+def batch_len(values, start, n, limit):
+    """How many of values[start:start+n] one frame can carry: at most `limit`,
+    stopping before a jump that does not fit a 12-bit delta."""
+    k = 1
+    prev = values[start]
+    while k < n and k < limit:
+        v = values[start + k]
+        d = v - prev
+        if d > DELTA_MAX or d < -DELTA_MAX:
+            break
+        prev = v
+        k += 1
+    return k
+
+
+def encode_data(seq, t_ms, values):
+    """values: force counts 0..65535, consecutive samples from `seq`, deltas
+    within +-2047 (use batch_len to cut)."""
+    n = len(values)
+    buf = bytearray(struct.pack(_HDR, (VERSION << 4) | T_DATA, n, seq & 0xFFFF, t_ms & 0xFFFF))
+    buf.extend(struct.pack("<H", values[0]))
+    i = 1
+    while i < n:
+        d1 = values[i] - values[i - 1]
+        d2 = values[i + 1] - values[i] if i + 1 < n else 0
+        buf.append(d1 & 0xFF)
+        buf.append(((d1 >> 8) & 0x0F) | ((d2 & 0x0F) << 4))
+        buf.append((d2 >> 4) & 0xFF)
+        i += 2
+    return _seal(buf)
+
+
+def _s12(v):
+    return v - 4096 if v & 0x800 else v
+
+
+def _decode_data(body):
+    _, n, seq, t_ms = struct.unpack_from(_HDR, body, 0)
+    if n == 0 or len(body) + CRC_SIZE != data_size(n):
+        raise FrameError("data frame of %d bytes cannot hold %d samples" % (len(body) + 2, n))
+    v = body[HDR_SIZE] | (body[HDR_SIZE + 1] << 8)
+    values = [v]
+    p = HDR_SIZE + 2
+    while len(values) < n:
+        b0, b1, b2 = body[p], body[p + 1], body[p + 2]
+        v += _s12(b0 | ((b1 & 0x0F) << 8))
+        values.append(v)
+        if len(values) < n:
+            v += _s12((b1 >> 4) | (b2 << 4))
+            values.append(v)
+        p += 3
+    for v in values:
+        if v < 0 or v > 0xFFFF:
+            raise FrameError("force count %d out of 0..65535" % v)
+    return {"type": "data", "seq": seq, "t_ms": t_ms, "force": values}
+
+
+# ---- IMU frames: gyro x, y, z as int8 at GYRO_DPS_PER_LSB, one per `step` samples
+
+GYRO_DPS_PER_LSB = const(4)
+
+
+def encode_imu(seq, t_ms, step, gyro):
+    """gyro: list of (gx, gy, gz) in LSB, each -128..127."""
+    buf = bytearray(struct.pack(_HDR, (VERSION << 4) | T_IMU, len(gyro), seq & 0xFFFF, t_ms & 0xFFFF))
+    buf.append(step)
+    for g in gyro:
+        for c in g:
+            buf.append(c & 0xFF)
+    return _seal(buf)
+
+
+def _decode_imu(body):
+    _, n, seq, t_ms = struct.unpack_from(_HDR, body, 0)
+    if n == 0 or len(body) != HDR_SIZE + 1 + 3 * n:
+        raise FrameError("IMU frame of %d bytes cannot hold %d samples" % (len(body) + 2, n))
+    step = body[HDR_SIZE]
+    if step == 0:
+        raise FrameError("IMU frame with step 0")
+    g = []
+    p = HDR_SIZE + 1
+    for _ in range(n):
+        g.append(tuple(b - 256 if b > 127 else b for b in body[p:p + 3]))
+        p += 3
+    return {"type": "imu", "seq": seq, "t_ms": t_ms, "step": step, "gyro": g}
+
+
+# ---- status frames ------------------------------------------------------------
+
+_STATUS = "<BBBBBBBBBBBHH"
+STATUS_FIELDS = ("fw_major", "fw_minor", "fw_patch", "board", "sensor", "flags",
+                 "rate_hz", "battery_pct", "error", "token", "next_seq", "threshold")
+
+
+def encode_status(st):
+    """st: dict with STATUS_FIELDS (board/sensor as ids, threshold in raw counts,
+    0 = none)."""
+    buf = bytearray(struct.pack(_STATUS, (VERSION << 4) | T_STATUS,
+                                *[st[k] & 0xFFFF if k in ("next_seq", "threshold") else st[k]
+                                  for k in STATUS_FIELDS]))
+    return _seal(buf)
+
+
+def _decode_status(body):
+    if len(body) != struct.calcsize(_STATUS):
+        raise FrameError("status frame of %d bytes, expected %d" % (len(body) + 2, struct.calcsize(_STATUS) + 2))
+    vals = struct.unpack(_STATUS, body)
+    d = {"type": "status"}
+    for k, v in zip(STATUS_FIELDS, vals[1:]):
+        d[k] = v
+    return d
+
+
+# ---- info frames: the ball's name ---------------------------------------------
+
+def encode_info(name):
+    raw = name.encode()
+    buf = bytearray([(VERSION << 4) | T_INFO, len(raw)])
+    buf.extend(raw)
+    return _seal(buf)
+
+
+def _decode_info(body):
+    if len(body) < 2 or body[1] != len(body) - 2:
+        raise FrameError("info frame length does not match its name")
+    return {"type": "info", "name": bytes(body[2:]).decode()}
+
+
+# ---- commands -----------------------------------------------------------------
+
+_CMD_ARGS = {C_STATUS: "", C_TARE: "", C_SET_RATE: "<H", C_SET_THRESHOLD: "<HH",
+             C_BACKFILL: "<HH"}
+
+
+def encode_command(cmd, token, *args):
+    buf = bytearray([(VERSION << 4) | T_COMMAND, cmd, token & 0xFF])
+    if cmd == C_RENAME:
+        buf.extend(args[0].encode())
+    else:
+        buf.extend(struct.pack(_CMD_ARGS[cmd], *args))
+    return _seal(buf)
+
+
+def _decode_command(body):
+    if len(body) < 3:
+        raise FrameError("command frame too short")
+    cmd, token = body[1], body[2]
+    rest = bytes(body[3:])
+    if cmd == C_RENAME:
+        args = (rest.decode(),)
+    elif cmd in _CMD_ARGS:
+        fmt = _CMD_ARGS[cmd]
+        if len(rest) != (struct.calcsize(fmt) if fmt else 0):
+            raise FrameError("command %d with %d argument bytes" % (cmd, len(rest)))
+        args = struct.unpack(fmt, rest) if fmt else ()
+    else:
+        args = (rest,)
+    return {"type": "command", "cmd": cmd, "token": token, "args": list(args)}
+
+
+_STRUCT_ERROR = getattr(struct, "error", ValueError)  # MicroPython raises ValueError
+_DECODERS = {T_DATA: _decode_data, T_IMU: _decode_imu, T_STATUS: _decode_status,
+             T_INFO: _decode_info, T_COMMAND: _decode_command}
+
+
+def decode(frame):
+    """One frame (as sent in a BLE notification, or one de-COBSed serial packet)
+    -> dict. Raises FrameError when it is corrupt or unknown."""
+    body = _open(frame)
+    dec = _DECODERS.get(body[0] & 0x0F)
+    if dec is None:
+        raise FrameError("unknown frame type %d" % (body[0] & 0x0F))
+    try:
+        return dec(body)
+    except (IndexError, ValueError, UnicodeError, _STRUCT_ERROR) as e:  # truncated fields
+        raise FrameError("malformed frame: %s" % e)
+
+
+# ---- serial framing: COBS, each packet ends with one 0x00 ---------------------
+
+def cobs_encode(data):
+    out = bytearray(1)
+    code_at = 0
+    code = 1
+    for b in data:
+        if b:
+            out.append(b)
+            code += 1
+        if not b or code == 0xFF:
+            out[code_at] = code
+            code_at = len(out)
+            out.append(0)
+            code = 1
+    out[code_at] = code
+    out.append(0)
+    return bytes(out)
+
+
+def cobs_decode(pkt):
+    """pkt without its trailing 0x00."""
+    out = bytearray()
+    i = 0
+    n = len(pkt)
+    while i < n:
+        code = pkt[i]
+        if code == 0 or i + code > n:
+            raise FrameError("bad COBS packet")
+        out.extend(pkt[i + 1:i + code])
+        i += code
+        if code != 0xFF and i < n:
+            out.append(0)
+    return bytes(out)
+
+
+# ---- sequence numbers: 16 bits on the wire, unwrapped by serial arithmetic ----
+
+def unwrap16(value, near):
+    """The integer closest to `near` whose low 16 bits are `value` (RFC 1982)."""
+    d = (value - near) & 0xFFFF
+    if d >= 0x8000:
+        d -= 0x10000
+    return near + d

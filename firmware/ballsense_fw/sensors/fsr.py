@@ -1,0 +1,33 @@
+# Force-sensitive resistor (FSR 402/406) in a voltage divider on an ADC pin:
+# Vout = Vcc * R_m / (R_m + R_fsr). Conductance of an FSR rises roughly in
+# proportion to force, so R_fsr ~ R_1N * F^-ALPHA.
+
+# Nominal curve of an FSR 402 potted in the ball, for force on the ball (the
+# sensor sees only part of it). The emulated ball uses it to turn force into
+# volts; the host uses it until the ball has been calibrated with weights.
+NOMINAL_R_1N = 100000  # ohm at 1 N on the ball
+NOMINAL_ALPHA = 1.0
+FULL_SCALE = 65535
+
+
+class FSR:
+    def __init__(self, adc, vref_uv, oversample=8):
+        self.adc = adc
+        self.vref_uv = vref_uv
+        self.n = oversample
+        # read_uv is factory-calibrated where the port has it (ESP32).
+        self._uv = getattr(adc, "read_uv", None)
+
+    def read(self):
+        """Divider voltage as a fraction of Vcc, 0..65535, averaged over n reads."""
+        n = self.n
+        acc = 0
+        if self._uv:
+            for _ in range(n):
+                acc += self._uv()
+            c = acc * FULL_SCALE // (n * self.vref_uv)
+        else:
+            for _ in range(n):
+                acc += self.adc.read_u16()
+            c = acc // n
+        return c if c < FULL_SCALE else FULL_SCALE

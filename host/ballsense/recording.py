@@ -1,0 +1,116 @@
+"""The native recording format (.rec): append-only and crash-safe.
+
+    b"BSREC\\x01\\n"  then one JSON line of metadata, then records.
+    record = COBS(kind u8 | host_ms u32 LE | payload | CRC-16 LE) + 0x00
+    kind 1: a wire frame exactly as received; kind 2: a host note (JSON).
+
+Every record is flushed as written, so a killed recorder loses at most the
+record being written; the reader stops at the last complete record and says
+how much was cut off."""
+import json
+import os
+import struct
+import time
+
+from ballsense_fw import protocol as P
+
+from .errors import UserError
+
+MAGIC = b"BSREC\x01\n"
+K_FRAME = 1
+K_NOTE = 2
+
+
+class RecWriter:
+    def __init__(self, path, meta=None):
+        self.path = path
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # user-only
+        self.f = os.fdopen(fd, "wb")
+        self.t0 = time.monotonic()
+        self.last_sync = self.t0
+        self.f.write(MAGIC + json.dumps(meta or {}).encode() + b"\n")
+        self.f.flush()
+
+    def _write(self, kind, payload):
+        now = time.monotonic()
+        body = struct.pack("<BI", kind, int((now - self.t0) * 1000) & 0xFFFFFFFF) + payload
+        c = P.crc16(body)
+        self.f.write(P.cobs_encode(body + bytes((c & 0xFF, c >> 8))))
+        self.f.flush()
+        if now - self.last_sync > 1.0:  # survive power loss too, once a second
+            os.fsync(self.f.fileno())
+            self.last_sync = now
+
+    def frame(self, frame):
+        self._write(K_FRAME, frame)
+
+    def note(self, **fields):
+        self._write(K_NOTE, json.dumps(fields).encode())
+
+    def close(self):
+        if not self.f.closed:
+            self.f.flush()
+            os.fsync(self.f.fileno())
+            self.f.close()
+
+
+class Recording:
+    """A .rec file read back: meta, records [(kind, host_ms, payload)], and what
+    was wrong with it (cut-off tail, corrupt records skipped)."""
+
+    def __init__(self, path):
+        self.path = path
+        try:
+            data = open(path, "rb").read()
+        except FileNotFoundError:
+            raise UserError(f"{path}: no such recording: check the path") from None
+        except IsADirectoryError:
+            raise UserError(f"{path} is a folder, not a recording") from None
+        if not data.startswith(MAGIC):
+            raise UserError(f"{path} is not a ballsense recording (.rec): it does not start with the "
+                            "recording header")
+        nl = data.find(b"\n", len(MAGIC))
+        if nl < 0:
+            raise UserError(f"{path}: recording cut off inside its header: nothing to read")
+        try:
+            self.meta = json.loads(data[len(MAGIC):nl])
+        except ValueError:
+            raise UserError(f"{path}: recording header is corrupt") from None
+        self.records = []
+        self.corrupt = 0
+        body = data[nl + 1:]
+        end = body.rfind(0)
+        self.truncated_bytes = len(body) - end - 1
+        for pkt in body[:end + 1].split(b"\0")[:-1]:
+            rec = self._record(pkt)
+            if rec is None:
+                self.corrupt += 1
+            else:
+                self.records.append(rec)
+
+    @staticmethod
+    def _record(pkt):
+        try:
+            raw = P.cobs_decode(pkt)
+        except P.FrameError:
+            return None
+        if len(raw) < 7 or P.crc16(raw[:-2]) != raw[-2] | (raw[-1] << 8):
+            return None
+        kind, ms = struct.unpack_from("<BI", raw)
+        return kind, ms, raw[5:-2]
+
+    def frames(self):
+        return [p for k, _, p in self.records if k == K_FRAME]
+
+    def notes(self):
+        return [dict(json.loads(p), host_ms=ms) for k, ms, p in self.records if k == K_NOTE]
+
+    def problems(self):
+        """One line about damage, or '' when the file is whole."""
+        parts = []
+        if self.truncated_bytes:
+            parts.append(f"cut off mid-record: read up to the last complete record "
+                         f"({len(self.records)} records; {self.truncated_bytes} bytes at the end ignored)")
+        if self.corrupt:
+            parts.append(f"{self.corrupt} corrupt records skipped")
+        return "; ".join(parts)

@@ -1,0 +1,280 @@
+"""Scripted massage sessions with ground truth, for the emulated ball and tests.
+
+A scenario is the force on the ball (and the ball's rotation) over time, built
+from the phases of the technique in shared/DOMAIN.md, with labels: the state at
+each moment, the breaths and knee drops, and the mistakes (spikes above the
+gentle maximum, rolling bouts, slips, lift-offs). Parameters are randomised per
+seed: load 60-180 N, breath length 6-12 s, noise, single-sample glitches and
+FSR creep (the reading rises slowly under constant load; labels stay on the
+true force)."""
+import struct
+from dataclasses import dataclass, field
+
+import numpy as np
+
+RATE_HZ = 200
+BALL_RADIUS_M = 0.033
+
+
+@dataclass
+class Scenario:
+    name: str
+    seed: int
+    load_n: float
+    gentle_max_n: float
+    force: np.ndarray = None          # what the sensor sees (creep, glitches, noise)
+    true_force: np.ndarray = None
+    gyro: np.ndarray = None           # (n, 3) dps
+    states: list = field(default_factory=list)   # [start_s, end_s, state]
+    events: list = field(default_factory=list)   # [t_s, kind]
+    excursions: list = field(default_factory=list)  # [start_s, end_s] true force > gentle max
+    holds: list = field(default_factory=list)    # {start_s, end_s, breaths, knee_drops}
+
+    @property
+    def duration_s(self):
+        return len(self.force) / RATE_HZ
+
+    def write(self, path, gyro=True):
+        """The trace file the emulated ball's board reads (boards/sim.py)."""
+        ch = 4 if gyro else 1
+        rows = np.column_stack([self.force, self.gyro]) if gyro else self.force[:, None]
+        with open(path, "wb") as f:
+            f.write(struct.pack("<4sHHB", b"BSIM", 1, RATE_HZ, ch))
+            f.write(rows.astype("<f4").tobytes())
+
+    def state_at(self, t):
+        for s, e, st in self.states:
+            if s <= t < e:
+                return st
+        return self.states[-1][2]
+
+
+class _Builder:
+    def __init__(self, seed, load=None):
+        self.rng = np.random.default_rng(seed)
+        r = self.rng
+        self.load = float(load if load is not None else r.uniform(60, 180))
+        self.f = []      # true force chunks
+        self.g = []      # gyro chunks
+        self.t = 0.0
+        self.level = 0.0
+        self.states = []
+        self.events = []
+        self.holds = []
+
+    def _n(self, d):
+        return max(1, int(round(d * RATE_HZ)))
+
+    def _add(self, force, state, gyro=None):
+        n = len(force)
+        self.f.append(np.asarray(force, float))
+        self.g.append(np.zeros((n, 3)) if gyro is None else gyro)
+        d = n / RATE_HZ
+        if self.states and self.states[-1][2] == state:
+            self.states[-1][1] = self.t + d
+        else:
+            self.states.append([self.t, self.t + d, state])
+        self.t += d
+        self.level = float(force[-1])
+
+    def _ease(self, a, b, d):
+        x = np.linspace(0, 1, self._n(d), endpoint=False)
+        return a + (b - a) * (0.5 - 0.5 * np.cos(np.pi * x))
+
+    def idle(self, d):
+        self._add(np.zeros(self._n(d)), "idle")
+
+    def settle(self, d=None, to=None):
+        r = self.rng
+        d = d or r.uniform(2.5, 4.5)
+        to = to or self.load * r.uniform(0.92, 1.0)
+        ramp = self._ease(self.level, to, d * 0.7)
+        tail = to + (self.level - to) * 0 + np.zeros(self._n(d * 0.3))
+        self._add(np.concatenate([ramp, tail]), "settling")
+
+    def breathe(self, n):
+        """n slow breaths; each exhale sinks a little further (a small step up)."""
+        r = self.rng
+        start = self.t
+        for _ in range(n):
+            period = r.uniform(6, 12)
+            amp = self.load * r.uniform(0.025, 0.05)
+            sink = self.load * r.uniform(0.005, 0.015)
+            k = self._n(period)
+            x = np.arange(k) / k
+            # inhale (first ~40%) lifts the body slightly off the ball; the exhale
+            # sinks back and a little further.
+            wave = -amp * np.sin(np.pi * np.minimum(x / 0.4, 1.0)) * (x < 0.4)
+            step = sink * np.clip((x - 0.4) / 0.6, 0, 1)
+            base = self.level
+            self.events.append([self.t + 0.4 * period, "breath"])
+            self._add(base + wave + step, "hold")
+        return start
+
+    def knee_drops(self, n=5):
+        r = self.rng
+        for _ in range(n):
+            d = r.uniform(3.5, 6)
+            swing = self.load * r.uniform(0.08, 0.16) * r.choice([-1, 1])
+            k = self._n(d)
+            x = np.arange(k) / k
+            bump = swing * np.sin(np.pi * x) ** 2
+            gyro = np.zeros((k, 3))
+            gyro[:, 2] = r.normal(0, 0.8, k)  # the ball stays put: no rotation
+            self.events.append([self.t + d / 2, "knee_drop"])
+            self._add(self.level + bump, "knee_drop", gyro)
+
+    def rolling(self, d=None):
+        r = self.rng
+        d = d or r.uniform(6, 14)
+        f_hz = r.uniform(0.15, 0.4)
+        k = self._n(d)
+        t = np.arange(k) / RATE_HZ
+        depth = self.load * r.uniform(0.3, 0.6)
+        # rolling over the muscle: the force rises and falls sharply as the ball
+        # crosses the bands, with a faster ripple (jerk) on top
+        ph = 2 * np.pi * f_hz * t
+        shape = np.abs(np.sin(ph)) ** 0.6 * np.sign(np.sin(ph))
+        ripple = 0.08 * self.load * np.sin(2 * np.pi * r.uniform(1.5, 3) * t)
+        env = np.minimum(1, t / 0.8)
+        force = self.level + env * (depth * shape + ripple)
+        speed = 2 * np.pi * f_hz * r.uniform(0.04, 0.08) * np.cos(ph)  # m/s along the back
+        gyro = np.zeros((k, 3))
+        gyro[:, 0] = np.degrees(speed / BALL_RADIUS_M) * env + r.normal(0, 2, k)
+        self.events.append([self.t, "rolling"])
+        self._add(np.maximum(force, 5), "rolling", gyro)
+        self.settle(d=r.uniform(1.5, 3))
+
+    def spike(self, gentle_max):
+        r = self.rng
+        peak = gentle_max * r.uniform(1.1, 1.4)
+        rise = r.uniform(0.15, 0.5)
+        top = r.uniform(0.3, 2.0)
+        base = self.level
+        f = np.concatenate([self._ease(base, peak, rise), np.full(self._n(top), peak) +
+                            r.normal(0, 0.005 * peak, self._n(top)), self._ease(peak, base, rise)])
+        self.events.append([self.t, "spike"])
+        self._add(f, "hold")
+
+    def slip(self):
+        r = self.rng
+        low = self.level * r.uniform(0.1, 0.45)
+        d = r.uniform(0.04, 0.1)
+        self.events.append([self.t, "slip"])
+        self._add(self._ease(self.level, low, d), "settling")
+        self._add(np.full(self._n(r.uniform(0.3, 1.0)), low), "settling")
+        self.settle()
+
+    def lift_off(self):
+        self.events.append([self.t, "lift_off"])
+        self._add(self._ease(self.level, 0, self.rng.uniform(0.6, 1.5)), "settling")
+
+    def build(self, name, seed, gentle_max, sensor_noise=True):
+        r = self.rng
+        true = np.concatenate(self.f)
+        gyro = np.concatenate(self.g)
+        force = true.copy()
+        if sensor_noise:
+            contact = true > 2
+            # FSR creep: under steady load the reading drifts up by a few percent
+            # over minutes, logarithmically, and resets when the load goes away.
+            run = np.zeros(len(true))
+            c = 0
+            for i, on in enumerate(contact):
+                c = c + 1 if on else 0
+                run[i] = c
+            creep = r.uniform(0.02, 0.05) * np.log1p(run / RATE_HZ / 20.0)
+            force = true * (1 + creep)
+            force += r.normal(0, r.uniform(0.2, 0.6), len(true)) * contact
+            for _ in range(int(len(true) / RATE_HZ / 20)):  # a glitch every ~20 s
+                i = int(r.integers(0, len(true) - 2))
+                force[i:i + 2] += r.choice([-1, 1]) * r.uniform(0.4, 0.9) * self.load
+            force = np.maximum(force, 0)
+        sc = Scenario(name, seed, self.load, gentle_max, force.astype(np.float32), true, gyro,
+                      self.states, self.events)
+        sc.excursions = _excursions(true, gentle_max)
+        return sc
+
+
+def _excursions(true, limit):
+    above = np.concatenate([[False], true > limit, [False]])
+    edges = np.flatnonzero(np.diff(above.astype(int)))
+    return [[s / RATE_HZ, e / RATE_HZ] for s, e in zip(edges[::2], edges[1::2])]
+
+
+def gentle_max_for(load):
+    """The gentle maximum the detector derives from a settled level
+    (docs/algorithms.md): a quarter above it."""
+    return 1.25 * load
+
+
+def session(seed=0, spots=None, mistakes=True):
+    """A full practice: settle, breathe, knee drops, move the ball, 2-3 spots,
+    with the mistakes people make (a spike, a rolling bout, a slip)."""
+    b = _Builder(seed)
+    r = b.rng
+    gm = gentle_max_for(b.load)
+    b.idle(r.uniform(3, 6))
+    spots = spots or int(r.integers(2, 4))
+    plan = list(r.permutation(["spike", "rolling", "slip"])) if mistakes else []
+    for spot in range(spots):
+        b.settle()
+        b.breathe(int(r.integers(2, 4)))
+        if plan and spot < spots:
+            m = plan.pop()
+            if m == "spike":
+                b.spike(gm)
+            elif m == "rolling":
+                b.rolling()
+            else:
+                b.slip()
+        b.breathe(int(r.integers(2, 5)))
+        b.knee_drops(5)
+        b.lift_off()
+        b.idle(r.uniform(2, 4))
+    for m in plan:  # mistakes left over when there were few spots
+        b.settle()
+        b.breathe(2)
+        getattr(b, m)(gm) if m == "spike" else getattr(b, m)()
+        b.breathe(2)
+        b.lift_off()
+        b.idle(2)
+    return b.build("session", seed, gm)
+
+
+def hold(seed=0):
+    b = _Builder(seed)
+    b.idle(2)
+    b.settle()
+    b.breathe(int(b.rng.integers(5, 11)))
+    b.lift_off()
+    b.idle(2)
+    return b.build("hold", seed, gentle_max_for(b.load))
+
+
+def rolling(seed=0):
+    b = _Builder(seed)
+    b.idle(2)
+    b.settle()
+    b.breathe(1)
+    b.rolling()
+    b.breathe(1)
+    b.lift_off()
+    b.idle(2)
+    return b.build("rolling", seed, gentle_max_for(b.load))
+
+
+def idle(seed=0):
+    b = _Builder(seed)
+    b.idle(600)
+    return b.build("idle", seed, gentle_max_for(b.load))
+
+
+LIBRARY = {"session": session, "hold": hold, "rolling": rolling, "idle": idle}
+
+
+def make(name="session", seed=0):
+    if name not in LIBRARY:
+        from .errors import UserError
+        raise UserError(f"unknown scenario {name!r}: choose one of {', '.join(LIBRARY)}")
+    return LIBRARY[name](seed)

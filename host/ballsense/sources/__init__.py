@@ -1,0 +1,50 @@
+"""Where frames come from, chosen by URL the way pyserial's serial_for_url
+chooses a transport:
+
+  sim://[SCENARIO][?seed=N&speed=N&sensor=fsr|hx711&imu=1]  the emulated ball
+  serial:///dev/ttyACM0, /dev/ttyACM0, COM3                 a ball on USB serial
+  socket://HOST:PORT                                        a ball behind a TCP bridge
+  ble://[NAME|ADDRESS]                                      a ball over Bluetooth LE
+  file://PATH or PATH.rec                                   a recording, replayed
+
+Every source is an async context manager yielding raw wire frames from
+`frames()` and taking commands through `send(frame)`."""
+import os
+from urllib.parse import urlsplit, parse_qs
+
+from ..errors import UserError
+
+
+def parse(url):
+    """URL -> (scheme, rest, options dict)."""
+    u = urlsplit(url)
+    scheme = u.scheme.lower()
+    if len(scheme) <= 1:  # a bare path (or a Windows drive letter)
+        return ("file" if url.endswith((".rec", ".csv")) else "serial"), url, {}
+    opts = {k: v[-1] for k, v in parse_qs(u.query).items()}
+    return scheme, (u.netloc + u.path), opts
+
+
+def open_source(url, **kw):
+    scheme, rest, opts = parse(url)
+    opts.update(kw)
+    if scheme == "sim":
+        from .sim import SimSource
+        return SimSource(rest or "session", **opts)
+    if scheme in ("serial", "socket", "rfc2217", "loop"):
+        from .serial import SerialSource
+        return SerialSource(rest if scheme == "serial" else url, **opts)
+    if scheme == "ble":
+        from .ble import BleSource
+        return BleSource(rest, **opts)
+    if scheme == "file":
+        from .file import FileSource
+        return FileSource(rest, **opts)
+    raise UserError(f"unknown source {url!r}: use sim://, serial:///dev/ttyACM0, socket://HOST:PORT, "
+                    "ble://NAME or a .rec file")
+
+
+def require_file(path):
+    if not os.path.exists(path):
+        raise UserError(f"{path}: no such file: check the path")
+    return path

@@ -1,0 +1,74 @@
+"""A ball on a serial port (USB CDC, a pty, or any pyserial URL). A reader
+thread only moves bytes into an asyncio queue; deframing happens on the loop."""
+import asyncio
+import binascii
+import threading
+
+import serial
+
+from ..errors import UserError
+from ..protocol import Deframer
+
+
+class SerialSource:
+    link = "usb"
+
+    def __init__(self, port, baudrate=115200, **_):
+        self.port = port
+        self.baudrate = int(baudrate)
+        self.deframer = Deframer()
+        self.ser = None
+        self._q = None
+        self._stop = threading.Event()
+
+    async def __aenter__(self):
+        self._open()
+        loop = asyncio.get_running_loop()
+        self._q = asyncio.Queue()
+        self._thread = threading.Thread(target=self._reader, args=(loop,), daemon=True)
+        self._thread.start()
+        return self
+
+    def _open(self):
+        try:
+            self.ser = serial.serial_for_url(self.port, baudrate=self.baudrate, timeout=0.02)
+        except serial.SerialException as e:
+            msg = str(e)
+            if "busy" in msg.lower() or "Errno 16" in msg:
+                raise UserError(f"{self.port} is busy: close the other program using it (another ballsense, "
+                                "mpremote, a serial monitor)") from None
+            raise UserError(f"cannot open {self.port}: {msg.split(':')[-1].strip() or msg}. "
+                            "Check the ball is plugged in and the port name (ballsense ports lists them)") from None
+
+    def _reader(self, loop):
+        while not self._stop.is_set():
+            try:
+                data = self.ser.read(4096)
+            except (serial.SerialException, OSError, TypeError, AttributeError):
+                data = None
+            if data is None:
+                loop.call_soon_threadsafe(self._q.put_nowait, None)
+                return
+            if data:
+                loop.call_soon_threadsafe(self._q.put_nowait, data)
+
+    async def frames(self):
+        while True:
+            data = await self._q.get()
+            if data is None:
+                return  # port closed: the ball went away
+            for f in self.deframer.feed(data):
+                yield f
+
+    async def send(self, frame):
+        self.ser.write(binascii.hexlify(frame) + b"\n")
+
+    async def __aexit__(self, *exc):
+        self._stop.set()
+        if self.ser is not None:
+            try:
+                self.ser.cancel_read()
+            except Exception:
+                pass
+            await asyncio.to_thread(self._thread.join, 1.0)
+            self.ser.close()

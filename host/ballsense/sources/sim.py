@@ -1,0 +1,90 @@
+"""The emulated ball: the real firmware under the MicroPython Unix port, its
+board simulated (ballsense_fw/boards/sim.py), its USB serial a pseudo-terminal
+read with pyserial like any ball. Where no `micropython` exists (no wheel for
+the platform) the same firmware runs under CPython, and says so."""
+import json
+import os
+import pty
+import shutil
+import subprocess
+import sys
+import tempfile
+import tty
+from pathlib import Path
+
+import ballsense_fw
+
+from .. import scenarios
+from ..errors import UserError
+from .serial import SerialSource
+
+FIRMWARE_DIR = Path(ballsense_fw.__file__).resolve().parent.parent
+_BOOT = "import sys; sys.path.insert(0, {fw!r}); from ballsense_fw import app; app.main()"
+
+
+def micropython_cmd():
+    """The MicroPython Unix port if installed, else CPython (with a note)."""
+    mp = shutil.which("micropython") or shutil.which("micropython", path=os.path.dirname(sys.executable))
+    if mp:
+        return [mp], "micropython"
+    return [sys.executable, "-u"], "cpython"
+
+
+class SimSource(SerialSource):
+    link = "sim-usb"
+
+    def __init__(self, scenario="session", seed=0, speed=1, sensor="fsr", imu=1, heapsize=None,
+                 fault="", **kw):
+        super().__init__(port=None)
+        try:
+            self.speed = int(speed)
+            self.seed = int(seed)
+        except ValueError:
+            raise UserError("sim:// options seed and speed must be integers, e.g. sim://session?seed=3") from None
+        if sensor not in ("fsr", "hx711"):
+            raise UserError(f"sim:// sensor must be fsr or hx711, not {sensor!r}")
+        self.scenario = scenarios.make(scenario, self.seed) if scenario != "none" else None
+        self.sensor = sensor
+        self.imu = str(imu) not in ("0", "false", "no")
+        self.heapsize = heapsize
+        self.fault = fault
+        self.proc = None
+        self.interpreter = None
+
+    def _open(self):
+        self.dir = tempfile.mkdtemp(prefix="ballsense-sim-")
+        cfg = {"name": "ballsense-sim", "board": "sim", "sensor": self.sensor, "imu": self.imu}
+        Path(self.dir, "ballsense.json").write_text(json.dumps(cfg))
+        env = dict(os.environ, BALLSENSE_SPEED=str(self.speed), BALLSENSE_FAULT=self.fault)
+        if self.scenario is not None:
+            trace = os.path.join(self.dir, "scenario.bsim")
+            self.scenario.write(trace)
+            env["BALLSENSE_SCENARIO"] = trace
+        master, slave = pty.openpty()
+        tty.setraw(master)
+        tty.setraw(slave)
+        cmd, self.interpreter = micropython_cmd()
+        if self.interpreter == "micropython" and self.heapsize:
+            cmd = cmd + ["-X", f"heapsize={self.heapsize}"]
+        if self.interpreter == "cpython":
+            print("note: no MicroPython for this platform; the emulated ball runs its firmware under CPython",
+                  file=sys.stderr)
+        self.proc = subprocess.Popen(cmd + ["-c", _BOOT.format(fw=str(FIRMWARE_DIR))], cwd=self.dir,
+                                     stdin=master, stdout=master, stderr=subprocess.PIPE, env=env)
+        os.close(master)
+        self.port = os.ttyname(slave)
+        super()._open()
+        os.close(slave)  # pyserial holds its own descriptor
+
+    async def __aexit__(self, *exc):
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(3)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.stderr = self.proc.stderr.read().decode(errors="replace")
+            self.proc.stderr.close()
+        await super().__aexit__(*exc)
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,97 @@
+"""source -> frames -> calibrated samples: the front half of every command
+(record, live, demo, analyze of a .rec), so they all read balls the same way."""
+import asyncio
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import calibration
+from .errors import UserError
+from .protocol import Assembler, FrameError, decode, encode_command, C_STATUS
+
+
+@dataclass
+class Batch:
+    seq: np.ndarray
+    t_s: np.ndarray
+    counts: np.ndarray
+    force_n: np.ndarray
+    gyro: np.ndarray = None  # (n, 3) dps, or None without an IMU
+    late: bool = False
+
+
+class Stream:
+    def __init__(self, source, recorder=None, calib=None):
+        self.src = source
+        self.rec = recorder
+        self.asm = Assembler()
+        self.calib = calib
+        self.bad_frames = 0
+
+    @property
+    def status(self):
+        return self.asm.status
+
+    async def batches(self):
+        """Yields a Batch per group of new samples, in arrival order."""
+        await self.src.send(encode_command(C_STATUS, 1))
+        async for raw in self.src.frames():
+            if self.rec:
+                self.rec.frame(raw)
+            try:
+                f = decode(raw)
+            except FrameError:
+                self.bad_frames += 1
+                continue
+            if f["type"] == "status" and self.calib is None:
+                self.calib = calibration.from_status(f)
+            new = self.asm.feed(f)
+            if new:
+                yield self._batch(new)
+
+    def _batch(self, new):
+        counts = np.fromiter((s.counts for s in new), float, len(new))
+        gyro = None
+        if new[-1].gyro is not None:
+            gyro = np.array([s.gyro or (0, 0, 0) for s in new], float)
+        return Batch(np.fromiter((s.seq for s in new), np.int64, len(new)),
+                     np.fromiter((s.t_s for s in new), float, len(new)),
+                     counts, self.calib.newtons(counts), gyro, new[0].late)
+
+
+async def collect(stream, seconds=None, wall_limit=None, on_batch=None):
+    """Run a stream until `seconds` of device time were received (or the source
+    ends); `wall_limit` guards against a ball that sends nothing."""
+    got = []
+
+    async def run():
+        async for b in stream.batches():
+            got.append(b)
+            if on_batch:
+                on_batch(b)
+            if seconds is not None and b.t_s[-1] >= seconds - 0.5 / max(stream.asm.rate_hz, 1):
+                return
+
+    try:
+        await asyncio.wait_for(run(), wall_limit)
+    except asyncio.TimeoutError:
+        if not got:
+            raise UserError(f"no samples from the ball in {wall_limit:.0f} s: is it switched on and "
+                            "streaming? (try: ballsense record sim:// to check the software)") from None
+    return got
+
+
+def concat(batches, seconds=None):
+    """Batches -> one Batch, cut at `seconds` of device time."""
+    if not batches:
+        return None
+    cat = lambda k: np.concatenate([getattr(b, k) for b in batches])
+    gyro = None
+    if all(b.gyro is not None for b in batches):
+        gyro = np.concatenate([b.gyro for b in batches])
+    out = Batch(cat("seq"), cat("t_s"), cat("counts"), cat("force_n"), gyro)
+    if seconds is not None:
+        keep = out.t_s < seconds - 1e-9
+        out = Batch(out.seq[keep], out.t_s[keep], out.counts[keep], out.force_n[keep],
+                    None if gyro is None else gyro[keep])
+    return out

@@ -1,0 +1,68 @@
+# The firmware as a whole on the emulated board, driven with a list link.
+import os
+from ballsense_fw import protocol as P
+from ballsense_fw import config
+from ballsense_fw.app import App
+from ballsense_fw.boards import sim
+from fakes import ListLink
+
+
+def _app():
+    for f in (config.FILE,):
+        try:
+            os.remove(f)
+        except OSError:
+            pass
+    cfg = dict(config.DEFAULTS)
+    cfg["board"] = "sim"
+    config.save(cfg)
+    link = ListLink()
+    return App(sim, [link]), link
+
+
+def _decoded(link):
+    return [P.decode(f) for f in link.sent]
+
+
+def test_streams_contiguous_samples_after_status():
+    app, link = _app()
+    app.run(max_samples=50)
+    fr = _decoded(link)
+    assert fr[0]["type"] == "info" and fr[1]["type"] == "status"
+    seqs = []
+    for f in fr:
+        if f["type"] == "data":
+            seqs.extend(range(f["seq"], f["seq"] + len(f["force"])))
+    assert seqs == list(range(len(seqs))) and len(seqs) >= 49
+
+
+def test_bad_command_refused_and_reported():
+    app, link = _app()
+    link.inbox = [P.encode_command(P.C_SET_RATE, 9, 500), b"\x01\x02", P.encode_command(P.C_SET_RATE, 10, 50)]
+    app.service()
+    st = [f for f in _decoded(link) if f["type"] == "status"]
+    assert (st[0]["token"], st[0]["error"]) == (9, P.E_RANGE)
+    assert st[1]["error"] == P.E_BAD_FRAME
+    assert (st[2]["token"], st[2]["error"], st[2]["rate_hz"]) == (10, P.E_OK, 50)
+    assert config.load()["rate_hz"] == 50
+
+
+def test_threshold_raises_on_ball_alert_with_hysteresis():
+    app, link = _app()
+    link.inbox = [P.encode_command(P.C_SET_THRESHOLD, 1, 3000, 2000)]
+    app.service()
+    for v, want in ((1000, False), (3100, True), (2500, True), (1900, False), (2500, False)):
+        app.ring.push(v, 0)
+        app._on_ball_alert()
+        assert app.alert is want, (v, app.alert)
+
+
+def test_rename():
+    app, link = _app()
+    link.inbox = [P.encode_command(P.C_RENAME, 2, "QL left"), P.encode_command(P.C_RENAME, 3, "x" * 30)]
+    app.service()
+    fr = _decoded(link)
+    assert {"type": "info", "name": "QL left"} in fr
+    st = [f for f in fr if f["type"] == "status"]
+    assert st[0]["error"] == P.E_OK and st[1]["error"] == P.E_RANGE
+    assert config.load()["name"] == "QL left"

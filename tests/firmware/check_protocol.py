@@ -1,0 +1,76 @@
+from ballsense_fw import protocol as P
+from fakes import raises
+
+VECTORS = None  # set by run.py
+
+
+def _hex(b):
+    return "".join("%02x" % x for x in b)
+
+
+def _unhex(s):
+    return bytes(int(s[i:i + 2], 16) for i in range(0, len(s), 2))
+
+
+def _norm(d):
+    if "gyro" in d:
+        d["gyro"] = [list(g) for g in d["gyro"]]
+    return d
+
+
+def test_vectors_decode():
+    for v in VECTORS["frames"]:
+        got = _norm(P.decode(_unhex(v["hex"])))
+        assert got == v["decoded"], "%s: %r != %r" % (v["name"], got, v["decoded"])
+
+
+def test_vectors_encode():
+    for v in VECTORS["frames"]:
+        d = v["decoded"]
+        t = d["type"]
+        if t == "data":
+            b = P.encode_data(d["seq"], d["t_ms"], d["force"])
+        elif t == "imu":
+            b = P.encode_imu(d["seq"], d["t_ms"], d["step"], d["gyro"])
+        elif t == "status":
+            b = P.encode_status(d)
+        elif t == "info":
+            b = P.encode_info(d["name"])
+        else:
+            b = P.encode_command(d["cmd"], d["token"], *d["args"])
+        assert _hex(b) == v["hex"], "%s: encoded %s, vector %s" % (v["name"], _hex(b), v["hex"])
+
+
+def test_invalid_vectors_rejected():
+    for v in VECTORS["invalid"]:
+        raises(P.FrameError, P.decode, _unhex(v["hex"]))
+
+
+def test_cobs_vectors():
+    for v in VECTORS["cobs"]:
+        raw = _unhex(v["raw"])
+        assert _hex(P.cobs_encode(raw)) == v["encoded"], v
+        assert P.cobs_decode(_unhex(v["encoded"])[:-1]) == raw, v
+
+
+def test_crc16_check_value():
+    # CRC-16/CCITT-FALSE check value over "123456789"
+    assert P.crc16(b"123456789") == 0x29B1
+
+
+def test_batch_cut_at_large_jump():
+    v = [100, 200, 2300, 2301]
+    assert P.batch_len(v, 0, 4, 7) == 2  # 200 -> 2300 needs 2100 > 2047
+    assert P.batch_len(v, 2, 2, 7) == 2
+    assert P.batch_len(v, 0, 4, 1) == 1
+
+
+def test_frame_fits_default_att_payload():
+    assert P.max_samples(20) == 7
+    assert P.data_size(7) <= 20 < P.data_size(8)
+
+
+def test_unwrap16():
+    assert P.unwrap16(2, 65530) == 65538
+    assert P.unwrap16(65530, 65538) == 65530
+    assert P.unwrap16(5, 5) == 5

@@ -1,0 +1,88 @@
+"""Writes frames.json: wire frames with their meaning, built here byte by byte
+from docs/protocol.md with struct (not with the codec under test), so both the
+firmware under MicroPython and the host under CPython are checked against an
+independent reading of the spec. Run: python tests/vectors/make_vectors.py"""
+import binascii
+import json
+import struct
+from pathlib import Path
+
+
+def crc(body):
+    c = binascii.crc_hqx(body, 0xFFFF)
+    return body + struct.pack("<H", c)
+
+
+def s12(d):
+    return d & 0xFFF
+
+
+def data(seq, t_ms, forces):
+    b = struct.pack("<BBHHH", 0x11, len(forces), seq, t_ms, forces[0])
+    deltas = [forces[i] - forces[i - 1] for i in range(1, len(forces))]
+    if len(deltas) % 2:
+        deltas.append(0)
+    for d1, d2 in zip(deltas[::2], deltas[1::2]):
+        x = s12(d1) | (s12(d2) << 12)  # 24 bits, little-endian
+        b += bytes((x & 0xFF, (x >> 8) & 0xFF, x >> 16))
+    return crc(b)
+
+
+V = []
+
+
+def add(name, frame, meaning):
+    V.append({"name": name, "hex": frame.hex(), "decoded": meaning})
+
+
+f = [1000, 1005, 990, 3000, 3001, 1000, 1000]
+add("data, 7 samples, deltas of both signs", data(7, 1234, f),
+    {"type": "data", "seq": 7, "t_ms": 1234, "force": f})
+add("data, 1 sample", data(65535, 65535, [65535]), {"type": "data", "seq": 65535, "t_ms": 65535, "force": [65535]})
+add("data, 2 samples, largest deltas", data(0, 0, [0, 2047]), {"type": "data", "seq": 0, "t_ms": 0, "force": [0, 2047]})
+add("data, 4 samples, largest negative delta", data(40000, 9, [5000, 2953, 2953, 4000]),
+    {"type": "data", "seq": 40000, "t_ms": 9, "force": [5000, 2953, 2953, 4000]})
+g = [[1, -2, 3], [-128, 127, 0], [0, 0, -1]]
+add("imu, 3 gyro readings every 4th sample",
+    crc(struct.pack("<BBHHB", 0x12, 3, 100, 2000, 4) + bytes(v & 0xFF for r in g for v in r)),
+    {"type": "imu", "seq": 100, "t_ms": 2000, "step": 4, "gyro": g})
+st = dict(fw_major=0, fw_minor=1, fw_patch=2, board=1, sensor=1, flags=5, rate_hz=100, battery_pct=87,
+          error=2, token=9, next_seq=12345, threshold=40000)
+add("status", crc(struct.pack("<BBBBBBBBBBBHH", 0x13, *st.values())), dict(type="status", **st))
+add("info (name)", crc(bytes((0x15, 4)) + b"ball"), {"type": "info", "name": "ball"})
+add("command tare", crc(bytes((0x14, 1, 3))), {"type": "command", "cmd": 1, "token": 3, "args": []})
+add("command set_rate 50 Hz", crc(bytes((0x14, 2, 4)) + struct.pack("<H", 50)),
+    {"type": "command", "cmd": 2, "token": 4, "args": [50]})
+add("command set_threshold", crc(bytes((0x14, 3, 5)) + struct.pack("<HH", 30000, 28000)),
+    {"type": "command", "cmd": 3, "token": 5, "args": [30000, 28000]})
+add("command backfill", crc(bytes((0x14, 4, 6)) + struct.pack("<HH", 65530, 20)),
+    {"type": "command", "cmd": 4, "token": 6, "args": [65530, 20]})
+add("command rename", crc(bytes((0x14, 5, 7)) + "Kugel ü".encode()),
+    {"type": "command", "cmd": 5, "token": 7, "args": ["Kugel ü"]})
+add("command status", crc(bytes((0x14, 0, 8))), {"type": "command", "cmd": 0, "token": 8, "args": []})
+
+good = data(7, 1234, f)
+bad = [
+    ("CRC wrong", good[:-1] + bytes((good[-1] ^ 1,))),
+    ("payload bit flipped", good[:5] + bytes((good[5] ^ 0x10,)) + good[6:]),
+    ("version 2", crc(bytes((0x21,)) + good[1:-2])),
+    ("unknown type 9", crc(bytes((0x19,)) + good[1:-2])),
+    ("count says 9, bytes hold 7", crc(bytes((0x11, 9)) + good[2:-2])),
+    ("count 0", crc(bytes((0x11, 0)) + good[2:-2])),
+    ("truncated to 2 bytes", good[:2]),
+    ("empty", b""),
+    ("status one byte short", crc(struct.pack("<BBBBBBBBBBBH", 0x13, *list(st.values())[:-1]))),
+    ("force below zero", crc(struct.pack("<BBHHH", 0x11, 2, 0, 0, 0) + bytes((0xFF, 0x0F, 0)))),
+]
+cobs = [  # from the COBS paper's examples
+    ("00", "010100"), ("0000", "01010100"), ("11220033", "0311220233" + "00"),
+    ("11223344", "051122334400"), ("11000000", "021101010100"), ("", "0100"),
+    ("01" * 254, "ff" + "01" * 254 + "0100"),
+]
+out = {
+    "spec": "docs/protocol.md",
+    "frames": V,
+    "invalid": [{"name": n, "hex": b.hex()} for n, b in bad],
+    "cobs": [{"raw": r, "encoded": e} for r, e in cobs],
+}
+Path(__file__).with_name("frames.json").write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")

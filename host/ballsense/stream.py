@@ -1,13 +1,16 @@
 """source -> frames -> calibrated samples: the front half of every command
 (record, live, demo, analyze of a .rec), so they all read balls the same way."""
 import asyncio
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import calibration
 from .errors import UserError
-from .protocol import Assembler, FrameError, decode, encode_command, C_STATUS
+from .protocol import Assembler, FrameError, decode, encode_command, C_STATUS, C_BACKFILL
+
+BACKFILL_RETRY_S = 2.0  # ask again for a gap still open after this long
 
 
 @dataclass
@@ -27,6 +30,25 @@ class Stream:
         self.asm = Assembler()
         self.calib = calib
         self.bad_frames = 0
+        self.link_events = []  # (host monotonic s, state, info) as the source reports them
+        self._asked = {}       # gap end -> when backfill was last requested
+        self._token = 1
+        source.on_link = self._on_link
+
+    def _on_link(self, state, **info):
+        """Sources call this on link changes (connected, lost, reconnecting...)."""
+        self.link_events.append((time.monotonic(), state, info))
+        if self.rec:
+            self.rec.note(link=state, **info)
+
+    async def _request_gaps(self):
+        now = time.monotonic()
+        for start, end in self.asm.missing:
+            if now - self._asked.get(end, -1e9) < BACKFILL_RETRY_S:
+                continue
+            self._asked[end] = now
+            self._token = self._token % 255 + 1
+            await self.src.send(encode_command(C_BACKFILL, self._token, start & 0xFFFF, min(end - start, 0xFFFF)))
 
     @property
     def status(self):
@@ -46,6 +68,8 @@ class Stream:
             if f["type"] == "status" and self.calib is None:
                 self.calib = calibration.from_status(f)
             new = self.asm.feed(f)
+            if self.asm.missing:
+                await self._request_gaps()
             if new:
                 yield self._batch(new)
 

@@ -1,0 +1,47 @@
+import asyncio
+import sys
+
+from ..errors import UserError
+
+
+def register(sub):
+    r = sub.add_parser("record", help="record a ball's readings to .csv or .rec")
+    r.add_argument("source", help="sim://, serial:///dev/ttyACM0, socket://HOST:PORT, ble://, file.rec")
+    r.add_argument("--seconds", type=float, default=None, help="stop after this much device time")
+    r.add_argument("-o", "--output", required=True, help="OUT.csv or OUT.rec")
+    r.set_defaults(fn=run)
+
+
+def run(a):
+    from ..sources import open_source
+    from ..recording import RecWriter
+    from ..stream import Stream, collect, concat
+    from ..sinks.csvfile import write_csv
+
+    if not a.output.endswith((".csv", ".rec")):
+        raise UserError(f"-o {a.output}: the output must end in .csv or .rec")
+
+    async def go():
+        src = open_source(a.source)
+        rec = RecWriter(a.output, {"source": a.source, "tool": "ballsense record"}) \
+            if a.output.endswith(".rec") else None
+        try:
+            async with src:
+                st = Stream(src, rec)
+                speed = getattr(src, "speed", 1)
+                limit = None if a.seconds is None else a.seconds / speed + 15
+                batches = await collect(st, a.seconds, limit)
+        finally:
+            if rec:
+                rec.close()
+        return st, src, concat(batches, a.seconds)
+
+    st, src, b = asyncio.run(go())
+    if b is None:
+        raise UserError(f"{a.source} gave no samples")
+    if not a.output.endswith(".rec"):
+        write_csv(a.output, b.seq, b.t_s, b.force_n, b.gyro)
+    ds = getattr(getattr(src, "deframer", None), "stats", None)
+    print(f"recorded {len(b.seq)} samples ({b.t_s[-1] - b.t_s[0] + 1 / st.asm.rate_hz:.2f} s at "
+          f"{st.asm.rate_hz} Hz) to {a.output}; missing {st.asm.missing_count()}, duplicates "
+          f"{st.asm.duplicates}, bad frames {st.bad_frames + (ds.bad_frames if ds else 0)}", file=sys.stderr)

@@ -45,7 +45,14 @@ class App:
 
     def _default_links(self):
         from .usb import SerialLink
-        return [SerialLink()]
+        links = [SerialLink()]
+        try:
+            import bluetooth  # noqa: F401  (the Unix port has none unless the radio is emulated)
+        except ImportError:
+            return links
+        from .ble import BleLink
+        links.append(BleLink(self))
+        return links
 
     def set_rate(self, hz):
         if self.ring.cap < RING_SECONDS * hz:

@@ -1,7 +1,8 @@
 """Where frames come from, chosen by URL the way pyserial's serial_for_url
 chooses a transport:
 
-  sim://[SCENARIO][?seed=N&speed=N&sensor=fsr|hx711&imu=1]  the emulated ball
+  sim://[SCENARIO][?seed=N&speed=N&sensor=fsr|hx711&imu=1]  the emulated ball on USB
+  sim+ble://[SCENARIO][?...&disconnect_every=S]             the emulated ball over emulated BLE
   serial:///dev/ttyACM0, /dev/ttyACM0, COM3                 a ball on USB serial
   socket://HOST:PORT                                        a ball behind a TCP bridge
   ble://[NAME|ADDRESS]                                      a ball over Bluetooth LE
@@ -34,6 +35,9 @@ def open_source(url, **kw):
     if scheme in ("serial", "socket", "rfc2217", "loop"):
         from .serial import SerialSource
         return SerialSource(rest if scheme == "serial" else url, **opts)
+    if scheme == "sim+ble":
+        from .simble import SimBleSource
+        return SimBleSource(rest or "session", **opts)
     if scheme == "ble":
         from .ble import BleSource
         return BleSource(rest, **opts)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ballsense_fw.sensors import fsr
+
 RATE_HZ = 200
 BALL_RADIUS_M = 0.033
 
@@ -183,7 +185,7 @@ class _Builder:
             for i, on in enumerate(contact):
                 c = c + 1 if on else 0
                 run[i] = c
-            creep = r.uniform(0.02, 0.05) * np.log1p(run / RATE_HZ / 20.0)
+            creep = r.uniform(0.6, 1.4) * fsr.NOMINAL_CREEP * np.log1p(run / RATE_HZ / fsr.CREEP_TAU_S)
             force = true * (1 + creep)
             force += r.normal(0, r.uniform(0.2, 0.6), len(true)) * contact
             for _ in range(int(len(true) / RATE_HZ / 20)):  # a glitch every ~20 s

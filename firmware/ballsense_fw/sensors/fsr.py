@@ -31,3 +31,9 @@ class FSR:
                 acc += self.adc.read_u16()
             c = acc // n
         return c if c < FULL_SCALE else FULL_SCALE
+
+# FSR creep: under a constant load the reading rises by about
+# NOMINAL_CREEP * ln(1 + t / CREEP_TAU_S) (a few percent a minute, slowing).
+# The host divides it back out; the emulated ball's scenarios put it in.
+NOMINAL_CREEP = 0.035
+CREEP_TAU_S = 20.0

@@ -1,0 +1,92 @@
+"""Offline analysis: a trace streamed through the live detector in chunks,
+summarised as states, holds and alerts (the `analyze` JSON)."""
+import math
+
+import numpy as np
+
+from .detect import Detector
+from .errors import UserError
+
+CHUNK_S = 1.0
+HOLD_STATES = ("settling", "hold", "knee_drop")
+ALERT_KINDS = ("pressure_high", "rolling", "slip")
+
+
+def rate_of(t):
+    d = np.diff(t)
+    if len(d) == 0:
+        raise UserError("the trace has a single sample: nothing to analyse")
+    step = float(np.median(d))
+    if not step > 0:
+        raise UserError("time does not advance in the trace (t_s column): check the file")
+    return round(1.0 / step)
+
+
+def run(t, force, gyro=None, rate=None, gentle_max=None, creep=True):
+    """-> (events, compensated force) for a whole trace."""
+    rate = rate or rate_of(t)
+    det = Detector(rate, gentle_max=gentle_max, creep=creep)
+    n = max(1, int(CHUNK_S * rate))
+    events, comp = [], []
+    for i in range(0, len(t), n):
+        events += det.feed(t[i:i + n], force[i:i + n], None if gyro is None else gyro[i:i + n])
+        comp.append(det.last_force)
+    return events, np.concatenate(comp), det
+
+
+def summarise(t, comp, events):
+    end = float(t[-1] + (t[-1] - t[-2] if len(t) > 1 else 0))
+    segs = [[float(t[0]), None, "idle"]]
+    for e in events:
+        if e.kind == "state":
+            if e.t_s <= segs[-1][0]:
+                segs[-1][2] = e.state
+                continue
+            segs[-1][1] = e.t_s
+            segs.append([e.t_s, None, e.state])
+    segs[-1][1] = end
+    states = [{"start_s": r(s), "end_s": r(e), "state": st} for s, e, st in segs if e > s]
+    slips = [e.t_s for e in events if e.kind == "slip"]
+    holds = []
+    for s, e in hold_spans(segs, slips):
+        m = (t >= s) & (t < e)
+        if not m.any():
+            continue
+        holds.append({"start_s": r(s), "end_s": r(e),
+                      "breaths": sum(1 for x in events if x.kind == "breath" and s <= x.t_s < e),
+                      "knee_drops": sum(1 for x in events if x.kind == "knee_drop" and s <= x.t_s < e),
+                      "mean_force_n": r(float(comp[m].mean())), "peak_force_n": r(float(comp[m].max()))})
+    alerts = [{"t_s": r(e.t_s), "kind": e.alert, "force_n": r(e.value)}
+              for e in events if e.kind == "alert" and e.alert in ALERT_KINDS]
+    return {"duration_s": r(end - float(t[0])), "states": states, "holds": holds, "alerts": alerts}
+
+
+def hold_spans(segs, slips):
+    """Contact without rolling (settling, hold, knee_drop), split at slips."""
+    spans = []
+    cur = None
+    for s, e, st in segs:
+        if st in HOLD_STATES:
+            cur = [s, e] if cur is None else [cur[0], e]
+        elif cur is not None:
+            spans.append(cur)
+            cur = None
+    if cur is not None:
+        spans.append(cur)
+    out = []
+    for s, e in spans:
+        cuts = [x for x in slips if s < x < e]
+        edges = [s] + cuts + [e]
+        out += [(a, b) for a, b in zip(edges, edges[1:]) if b - a > 0.5]
+    return out
+
+
+def r(x):
+    return round(float(x), 2) if math.isfinite(x) else None
+
+
+def analyze(t, force, gyro=None, gentle_max=None, creep=True):
+    t = np.asarray(t, float)
+    force = np.asarray(force, float)
+    events, comp, _ = run(t, force, gyro, None, gentle_max, creep)
+    return summarise(t, comp, events)

@@ -1,0 +1,360 @@
+"""From force (and gyro) to states, events and alerts. docs/algorithms.md
+explains each rule and where its numbers come from.
+
+Signal path, per chunk, chunk-invariant (filters.py):
+  force N -> 5-sample median (glitches) -> FSR creep compensation
+          -> pressure_high at the full rate (on-delay, deadband, off-delay)
+          -> smoothed level, slope, jerk, breath band; gyro magnitude
+          -> a state machine at 10 Hz: idle, settling, hold, knee_drop, rolling
+"""
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ballsense_fw.sensors import fsr as fw_fsr
+
+from .filters import Diff, Median, RunLength, Sos
+
+STATES = ("idle", "settling", "hold", "knee_drop", "rolling")
+TICK_HZ = 10
+
+
+@dataclass(frozen=True)
+class Params:
+    median_k: int = 5                 # removes glitches of up to 2 samples
+    contact_on_n: float = 10.0        # ball carries weight (hysteresis pair)
+    contact_off_n: float = 5.0
+    creep: float = fw_fsr.NOMINAL_CREEP       # FSR reading rises creep*ln(1+t/tau) under load
+    creep_tau_s: float = fw_fsr.CREEP_TAU_S
+    gentle_from_level: float = 1.25   # gentle max = settled level * this (when not given)
+    gentle_learn_s: float = 8.0       # of steady hold before the level is taken
+    pressure_on_s: float = 0.06       # above the gentle max this long -> alert
+    pressure_deadband: float = 0.05   # clears only below (1 - this) * gentle max ...
+    pressure_off_s: float = 0.5       # ... for this long
+    settled_slope: float = 0.06       # |slope| / level per second under which the ball is still
+    settled_s: float = 1.0
+    roll_gyro_dps: float = 15.0       # ball turning faster than this is rolling
+    roll_gyro_on_s: float = 0.3
+    roll_slope: float = 0.15          # force moving this fast (level per second) ...
+    roll_jerk: float = 0.012          # ... with this much 1-6 Hz ripple (fraction of level) ...
+    roll_on_s: float = 0.5            # ... for this long -> rolling
+    roll_turns: int = 2               # and its 1-6 Hz ripple turned this often ...
+    roll_turns_s: float = 1.2         # ... within this time
+    roll_swing: float = 0.2           # or: two swings this big across the level within roll_swing_s
+    roll_swing_s: float = 6.0
+    roll_off_s: float = 1.5           # still this long -> rolling is over
+    breath_dip: float = 0.01          # inhale dip, fraction of level
+    breath_max: float = 0.06          # larger than this is a knee drop, not a breath
+    knee_min_s: float = 1.5
+    knee_max_s: float = 12.0
+    knee_hold_s: float = 4.0          # knee_drop state lasts this long after a drop
+    slip_drop: float = 0.45           # force falls by this fraction of the level ...
+    slip_within_s: float = 0.2        # ... within this time, from stillness ...
+    slip_confirm_s: float = 0.7       # ... and contact remains this long (else it was a lift-off)
+
+
+@dataclass
+class Event:
+    t_s: float
+    kind: str                 # state, breath, knee_drop, slip, lift_off, alert, alert_clear, gentle_max
+    value: float = 0.0        # force N (alerts), count, or the gentle max
+    state: str = ""           # for kind == "state"
+    alert: str = ""           # for alerts: pressure_high, rolling, slip
+
+    def to_dict(self):
+        d = {"t_s": round(self.t_s, 3), "kind": self.kind}
+        if self.state:
+            d["state"] = self.state
+        if self.alert:
+            d["alert"] = self.alert
+        if self.value:
+            d["value"] = round(self.value, 2)
+        return d
+
+
+class _Pressure:
+    """pressure_high with on-delay, deadband and off-delay, at the full rate."""
+
+    def __init__(self, p, rate):
+        self.on_n = max(1, round(p.pressure_on_s * rate))
+        self.off_n = max(1, round(p.pressure_off_s * rate))
+        self.deadband = p.pressure_deadband
+        self.above = RunLength()
+        self.below = RunLength()
+        self.active = False
+
+    def __call__(self, t, f, limit):
+        if limit is None:
+            self.above(np.zeros(len(f), bool))
+            self.below(np.ones(len(f), bool))
+            return []
+        ra = self.above(f > limit)
+        rb = self.below(f < limit * (1 - self.deadband))
+        out = []
+        cand = np.flatnonzero((ra == self.on_n) | (rb == self.off_n))
+        for i in cand:
+            if not self.active and ra[i] >= self.on_n:
+                self.active = True
+                out.append(Event(t[i], "alert", float(f[i]), alert="pressure_high"))
+            elif self.active and rb[i] >= self.off_n:
+                self.active = False
+                out.append(Event(t[i], "alert_clear", float(f[i]), alert="pressure_high"))
+        # a run that reached on_n before this chunk and is still going
+        if not self.active and len(ra) and ra[-1] >= self.on_n:
+            self.active = True
+            out.append(Event(t[-1], "alert", float(f[-1]), alert="pressure_high"))
+        return out
+
+
+@dataclass
+class _Tick:
+    t: float
+    level: float      # smoothed force, N
+    slope: float      # |d level / dt| smoothed, N/s
+    jerk: float       # 1-6 Hz ripple RMS, N
+    band: float       # 1-6 Hz band, N
+    gyro: float       # dps (0 without IMU)
+    raw: float        # median-filtered, creep-compensated force, N
+
+
+class Detector:
+    def __init__(self, rate_hz, gentle_max=None, creep=True, params=Params()):
+        self.p = p = params
+        self.rate = rate_hz
+        self.gentle_max = gentle_max
+        self.creep = creep
+        self.median = Median(p.median_k)
+        self.contact_run = RunLength()
+        self.pressure = _Pressure(p, rate_hz)
+        self.lp_level = Sos.lowpass(2.0, rate_hz)
+        self.diff = Diff(rate_hz)
+        self.lp_slope = Sos.lowpass(1.5, rate_hz)
+        self.bp_jerk = Sos.bandpass(1.0, 6.0, rate_hz)
+        self.lp_jerk = Sos.lowpass(0.7, rate_hz)
+        self.lp_gyro = Sos.lowpass(2.0, rate_hz)
+        self.step = max(1, round(rate_hz / TICK_HZ))
+        self.n = 0  # samples seen
+        self.m = _Machine(p, self)
+
+    def feed(self, t, force, gyro=None):
+        """A chunk of samples (t in s, force in N, gyro (n, 3) dps or None) ->
+        events, in time order. The force after median and creep compensation is
+        kept in self.last_force for display."""
+        t = np.asarray(t, float)
+        f = self.median(force)
+        contact = f > self.p.contact_off_n
+        tc = self.contact_run(contact) / self.rate
+        if self.creep:
+            f = f / (1 + self.p.creep * np.log1p(tc / self.p.creep_tau_s))
+        self.last_force = f
+        events = self.pressure(t, f, self.gentle_max)
+        level = self.lp_level(f)
+        slope = self.lp_slope(np.abs(self.diff(level)))
+        band = self.bp_jerk(f)
+        jerk = np.sqrt(np.maximum(self.lp_jerk(band ** 2), 0))
+        g = np.zeros(len(f)) if gyro is None else self.lp_gyro(np.linalg.norm(np.asarray(gyro, float), axis=1))
+        idx = np.flatnonzero((self.n + np.arange(len(f))) % self.step == 0)
+        self.n += len(f)
+        for i in idx:
+            events += self.m.tick(_Tick(t[i], level[i], slope[i], jerk[i], band[i], g[i], f[i]))
+        events.sort(key=lambda e: e.t_s)
+        return events
+
+    def set_gentle_max(self, newtons):
+        self.gentle_max = newtons
+
+
+def _turns(signs):
+    """Direction changes in a sequence of -1/0/+1 (zeros skipped)."""
+    n, last = 0, 0
+    for s in signs:
+        if s and last and s != last:
+            n += 1
+        if s:
+            last = s
+    return n
+
+
+class _Machine:
+    """The 10 Hz state machine."""
+
+    def __init__(self, p, det):
+        self.p = p
+        self.det = det
+        self.state = "idle"
+        self.since = 0.0
+        self.contact = False
+        self.base = None            # the hold's settled level
+        self.still_for = 0.0
+        self.hist = deque(maxlen=int(p.roll_swing_s * TICK_HZ))  # (t, level, raw, slope)
+        self.ripple = deque(maxlen=int(p.roll_turns_s * TICK_HZ))  # sign of the 1-6 Hz band
+        self.roll_for = 0.0
+        self.gyro_for = 0.0
+        self.quiet_for = 0.0
+        self.exc = None             # breath-band excursion: [start, peak |d|/base, sign]
+        self.knee_until = -1.0
+        self.slip_at = None         # a drop waiting for confirmation: (t, force)
+        self.learn = []             # levels during the first steady hold (gentle max)
+        self.out = []
+
+    def _set(self, t, state):
+        if state != self.state:
+            self.state = state
+            self.since = t
+            self.out.append(Event(t, "state", state=state))
+
+    def tick(self, k):
+        self.out = []
+        p = self.p
+        dt = 1.0 / TICK_HZ
+        self.hist.append((k.t, k.level, k.raw, k.slope))
+        was = self.contact
+        self.contact = k.level > (p.contact_off_n if was else p.contact_on_n)
+        if not self.contact:
+            if was and self.state != "idle":
+                self.out.append(Event(k.t, "lift_off"))
+            self._reset_contact()
+            self._set(k.t, "idle")
+            return self.out
+        if self.state == "idle":
+            self._set(k.t, "settling")
+            self.base = None
+        ref = max(self.base or k.level, p.contact_on_n)
+        self.still_for = self.still_for + dt if k.slope < p.settled_slope * ref else 0.0
+        if self._rolling(k, ref, dt):
+            return self.out
+        if self._slip(k, ref):
+            return self.out
+        if self.state == "settling":
+            if self.still_for >= p.settled_s:
+                self.base = k.level
+                self._set(k.t, "hold")
+            return self.out
+        self._hold(k, dt)
+        return self.out
+
+    def _reset_contact(self):
+        self.base = None
+        self.exc = None
+        self.roll_for = self.gyro_for = self.quiet_for = 0.0
+        self.slip_at = None
+        self.hist.clear()
+
+    # -- rolling: rotation, or sustained fast motion with ripple, or big swings
+    def _rolling(self, k, ref, dt):
+        p = self.p
+        self.gyro_for = self.gyro_for + dt if k.gyro > p.roll_gyro_dps else 0.0
+        # force alone can only judge motion against a settled level: a ball
+        # being loaded or unloaded moves fast too
+        # the ball crossing the muscle's bands leaves a fast ripple: the 1-6 Hz
+        # band must swing both ways, not once as when pressing down or lifting
+        big = abs(k.band) > p.roll_jerk * ref
+        self.ripple.append((1 if k.band > 0 else -1) if big else 0)
+        turns = _turns(self.ripple)
+        moving = self.base is not None and k.slope > p.roll_slope * ref and k.jerk > p.roll_jerk * ref
+        self.roll_for = self.roll_for + dt if moving else 0.0
+        on = (self.gyro_for >= p.roll_gyro_on_s or (self.roll_for >= p.roll_on_s and turns >= p.roll_turns)
+              or self._swings(ref))
+        if self.state == "rolling":
+            calm = k.gyro < p.roll_gyro_dps / 2 and k.slope < p.roll_slope * ref / 2
+            self.quiet_for = self.quiet_for + dt if calm else 0.0
+            if self.quiet_for >= p.roll_off_s:
+                self._set(k.t, "settling")
+                self.base = None
+                self.hist.clear()
+                self.roll_for = self.gyro_for = 0.0
+                return False
+            return True
+        if on:
+            self._set(k.t, "rolling")
+            self.quiet_for = 0.0
+            self.exc = None
+            self.slip_at = None
+            self.out.append(Event(k.t, "alert", k.raw, alert="rolling"))
+            return True
+        return False
+
+    def _swings(self, ref):
+        """Two or more swings of roll_swing * level across the hold's level."""
+        if self.base is None or len(self.hist) < 10:
+            return False
+        hi, lo = self.base * (1 + self.p.roll_swing / 2), self.base * (1 - self.p.roll_swing / 2)
+        side, swings = 0, 0
+        for _, lev, _, _ in self.hist:
+            s = 1 if lev > hi else (-1 if lev < lo else 0)
+            if s and s != side:
+                swings += side != 0
+                side = s
+        return swings >= 2
+
+    # -- slip: a sudden fall from stillness that does not end in lift-off
+    def _slip(self, k, ref):
+        p = self.p
+        if self.slip_at is not None:
+            t0, _ = self.slip_at
+            if k.t - t0 >= p.slip_confirm_s:
+                self.slip_at = None
+                self.out.append(Event(t0, "slip"))
+                self.out.append(Event(k.t, "alert", k.raw, alert="slip"))
+                self._set(k.t, "settling")
+                self.base = None
+                self.exc = None
+                self.hist.clear()
+                return True
+            return True
+        if self.state not in ("hold", "knee_drop") or self.base is None:
+            return False
+        n = int(p.slip_within_s * TICK_HZ) + 1
+        if len(self.hist) <= n:
+            return False
+        t_prev, lev_prev, raw_prev, slope_prev = self.hist[-1 - n]
+        if k.raw < raw_prev - p.slip_drop * self.base and slope_prev < p.roll_slope * self.base:
+            self.slip_at = (k.t, k.raw)
+            return True
+        return False
+
+    # -- hold: breaths, knee drops, the gentle maximum
+    def _hold(self, k, dt):
+        p = self.p
+        base = self.base
+        if self.state == "knee_drop" and k.t > self.knee_until:
+            self._set(k.t, "hold")
+        # the settled level follows slow sinking but not breaths or knee drops
+        if abs(k.level - base) < 0.04 * base:
+            base += (k.level - base) * dt / 5.0
+            self.base = base
+        self._learn(k)
+        d = (k.level - base) / base
+        e = self.exc
+        if e is None:
+            if abs(d) > p.breath_dip:
+                self.exc = [k.t, abs(d), 1 if d > 0 else -1]
+            return
+        if abs(d) > e[1] and (d > 0) == (e[2] > 0):
+            e[1] = abs(d)
+        if abs(d) < p.breath_dip / 2 or (d > 0) != (e[2] > 0) or k.t - e[0] > p.knee_max_s:
+            self.exc = None
+            self._excursion(k.t, e)
+
+    def _excursion(self, t, e):
+        p = self.p
+        start, peak, sign = e
+        dur = t - start
+        if peak >= p.breath_max and p.knee_min_s <= dur <= p.knee_max_s:
+            self.out.append(Event(start + dur / 2, "knee_drop"))
+            self.knee_until = t + p.knee_hold_s
+            if self.state != "knee_drop":
+                self._set(start, "knee_drop")
+        elif sign < 0 and peak < p.breath_max and self.state == "hold" and t > self.knee_until:
+            self.out.append(Event(start + dur / 2, "breath"))
+
+    def _learn(self, k):
+        det = self.det
+        if det.gentle_max is not None or self.state != "hold":
+            return
+        self.learn.append(k.level)
+        if len(self.learn) >= self.p.gentle_learn_s * TICK_HZ:
+            gm = float(np.median(self.learn)) * self.p.gentle_from_level
+            det.set_gentle_max(gm)
+            self.out.append(Event(k.t, "gentle_max", gm))

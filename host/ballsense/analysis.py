@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .detect import Detector
+from .detect import Detector, ordered
 from .errors import UserError
 
 CHUNK_S = 1.0
@@ -31,7 +31,7 @@ def run(t, force, gyro=None, rate=None, gentle_max=None, creep=True):
     for i in range(0, len(t), n):
         events += det.feed(t[i:i + n], force[i:i + n], None if gyro is None else gyro[i:i + n])
         comp.append(det.last_force)
-    return events, np.concatenate(comp), det
+    return ordered(events), np.concatenate(comp), det
 
 
 def summarise(t, comp, events):

@@ -38,7 +38,7 @@ class Params:
     roll_gyro_on_s: float = 0.3
     roll_slope: float = 0.15          # force moving this fast (level per second) ...
     roll_jerk: float = 0.012          # ... with this much 1-6 Hz ripple (fraction of level) ...
-    roll_on_s: float = 0.5            # ... for this long -> rolling
+    roll_on_s: float = 1.0            # ... for this long -> rolling
     roll_turns: int = 2               # and its 1-6 Hz ripple turned this often ...
     roll_turns_s: float = 1.2         # ... within this time
     roll_swing: float = 0.2           # or: two swings this big across the level within roll_swing_s
@@ -46,6 +46,9 @@ class Params:
     roll_off_s: float = 1.5           # still this long -> rolling is over
     breath_dip: float = 0.01          # inhale dip, fraction of level
     breath_max: float = 0.06          # larger than this is a knee drop, not a breath
+    knee_start: float = 0.03          # a rise this big may be a knee drop
+    knee_max: float = 0.3             # a swing beyond this is pressing, not a knee drop
+    lift_s: float = 1.6               # a lift-off takes up to this long
     knee_min_s: float = 1.5
     knee_max_s: float = 12.0
     knee_hold_s: float = 4.0          # knee_drop state lasts this long after a drop
@@ -71,6 +74,15 @@ class Event:
         if self.value:
             d["value"] = round(self.value, 2)
         return d
+
+
+_KIND_ORDER = {k: i for i, k in enumerate(
+    ("state", "gentle_max", "breath", "knee_drop", "slip", "lift_off", "alert_clear", "alert"))}
+
+
+def ordered(events):
+    """Events by time, ties in a fixed order, whatever chunks they came in."""
+    return sorted(events, key=lambda e: (round(e.t_s, 6), _KIND_ORDER[e.kind], e.alert, e.state))
 
 
 class _Pressure:
@@ -100,10 +112,6 @@ class _Pressure:
             elif self.active and rb[i] >= self.off_n:
                 self.active = False
                 out.append(Event(t[i], "alert_clear", float(f[i]), alert="pressure_high"))
-        # a run that reached on_n before this chunk and is still going
-        if not self.active and len(ra) and ra[-1] >= self.on_n:
-            self.active = True
-            out.append(Event(t[-1], "alert", float(f[-1]), alert="pressure_high"))
         return out
 
 
@@ -131,7 +139,7 @@ class Detector:
         self.diff = Diff(rate_hz)
         self.lp_slope = Sos.lowpass(1.5, rate_hz)
         self.bp_jerk = Sos.bandpass(1.0, 6.0, rate_hz)
-        self.lp_jerk = Sos.lowpass(0.7, rate_hz)
+        self.lp_jerk = Sos.lowpass(2.5, rate_hz)
         self.lp_gyro = Sos.lowpass(2.0, rate_hz)
         self.step = max(1, round(rate_hz / TICK_HZ))
         self.n = 0  # samples seen
@@ -153,13 +161,13 @@ class Detector:
         slope = self.lp_slope(np.abs(self.diff(level)))
         band = self.bp_jerk(f)
         jerk = np.sqrt(np.maximum(self.lp_jerk(band ** 2), 0))
+        self.m.has_gyro = gyro is not None
         g = np.zeros(len(f)) if gyro is None else self.lp_gyro(np.linalg.norm(np.asarray(gyro, float), axis=1))
         idx = np.flatnonzero((self.n + np.arange(len(f))) % self.step == 0)
         self.n += len(f)
         for i in idx:
             events += self.m.tick(_Tick(t[i], level[i], slope[i], jerk[i], band[i], g[i], f[i]))
-        events.sort(key=lambda e: e.t_s)
-        return events
+        return ordered(events)
 
     def set_gentle_max(self, newtons):
         self.gentle_max = newtons
@@ -196,6 +204,7 @@ class _Machine:
         self.knee_until = -1.0
         self.slip_at = None         # a drop waiting for confirmation: (t, force)
         self.learn = []             # levels during the first steady hold (gentle max)
+        self.has_gyro = False
         self.out = []
 
     def _set(self, t, state):
@@ -213,6 +222,7 @@ class _Machine:
         self.contact = k.level > (p.contact_off_n if was else p.contact_on_n)
         if not self.contact:
             if was and self.state != "idle":
+                self._last_knee(k.t)
                 self.out.append(Event(k.t, "lift_off"))
             self._reset_contact()
             self._set(k.t, "idle")
@@ -254,10 +264,12 @@ class _Machine:
         turns = _turns(self.ripple)
         moving = self.base is not None and k.slope > p.roll_slope * ref and k.jerk > p.roll_jerk * ref
         self.roll_for = self.roll_for + dt if moving else 0.0
-        on = (self.gyro_for >= p.roll_gyro_on_s or (self.roll_for >= p.roll_on_s and turns >= p.roll_turns)
-              or self._swings(ref))
+        if self.has_gyro:  # a ball that does not turn is not rolling
+            on = self.gyro_for >= p.roll_gyro_on_s
+        else:
+            on = (self.roll_for >= p.roll_on_s and turns >= p.roll_turns) or self._swings(ref)
         if self.state == "rolling":
-            calm = k.gyro < p.roll_gyro_dps / 2 and k.slope < p.roll_slope * ref / 2
+            calm = k.gyro < p.roll_gyro_dps / 2 if self.has_gyro else k.slope < p.roll_slope * ref / 2
             self.quiet_for = self.quiet_for + dt if calm else 0.0
             if self.quiet_for >= p.roll_off_s:
                 self._set(k.t, "settling")
@@ -309,7 +321,10 @@ class _Machine:
         if len(self.hist) <= n:
             return False
         t_prev, lev_prev, raw_prev, slope_prev = self.hist[-1 - n]
-        if k.raw < raw_prev - p.slip_drop * self.base and slope_prev < p.roll_slope * self.base:
+        # from stillness, to well below the settled level: the end of a spike
+        # falls as fast but only back to the level
+        if (k.raw < raw_prev - p.slip_drop * self.base and k.raw < (1 - p.slip_drop) * self.base
+                and slope_prev < p.roll_slope * self.base):
             self.slip_at = (k.t, k.raw)
             return True
         return False
@@ -328,26 +343,40 @@ class _Machine:
         d = (k.level - base) / base
         e = self.exc
         if e is None:
-            if abs(d) > p.breath_dip:
-                self.exc = [k.t, abs(d), 1 if d > 0 else -1]
+            # breaths dip (the inhale lifts the body); a rise is only a knee drop
+            if d < -p.breath_dip or d > p.knee_start:
+                self.exc = [k.t, abs(d), 1 if d > 0 else -1, None]
             return
         if abs(d) > e[1] and (d > 0) == (e[2] > 0):
             e[1] = abs(d)
-        if abs(d) < p.breath_dip / 2 or (d > 0) != (e[2] > 0) or k.t - e[0] > p.knee_max_s:
+            if e[3] is None and e[1] >= p.breath_max:
+                e[3] = k.t  # when it became too big for a breath
+        # ends back near the level, or (knee drops come back to back) in the
+        # valley between two big swings
+        low = p.breath_dip / 2 if e[1] < p.breath_max else max(p.breath_dip / 2, 0.4 * e[1])
+        if abs(d) < low or (d > 0) != (e[2] > 0) or k.t - e[0] > p.knee_max_s:
             self.exc = None
             self._excursion(k.t, e)
 
     def _excursion(self, t, e):
         p = self.p
-        start, peak, sign = e
+        start, peak, sign, _ = e
         dur = t - start
-        if peak >= p.breath_max and p.knee_min_s <= dur <= p.knee_max_s:
+        if p.breath_max <= peak <= p.knee_max and p.knee_min_s <= dur <= p.knee_max_s:
             self.out.append(Event(start + dur / 2, "knee_drop"))
             self.knee_until = t + p.knee_hold_s
             if self.state != "knee_drop":
-                self._set(start, "knee_drop")
+                self._set(t, "knee_drop")
         elif sign < 0 and peak < p.breath_max and self.state == "hold" and t > self.knee_until:
             self.out.append(Event(start + dur / 2, "breath"))
+
+    def _last_knee(self, t):
+        """A knee drop still under way when the ball is lifted: count it if it
+        was big well before the lift-off began (a lift-off alone gets big only
+        in its last second or so)."""
+        e = self.exc
+        if e and e[3] is not None and e[3] <= t - self.p.lift_s and e[3] - e[0] >= 0.3:
+            self.out.append(Event(e[0] + 2.0, "knee_drop"))
 
     def _learn(self, k):
         det = self.det

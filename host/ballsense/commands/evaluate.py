@@ -1,0 +1,23 @@
+import json
+
+
+def register(sub):
+    e = sub.add_parser("evaluate", help="detection quality on labelled emulated sessions, against the targets")
+    e.add_argument("--seeds", type=int, default=20, help="scenarios of each kind (session, hold, rolling)")
+    e.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    e.set_defaults(fn=run)
+
+
+def run(a):
+    from ..evaluate import evaluate, meets, TARGETS
+
+    figs = evaluate(range(a.seeds))
+    if a.json:
+        print(json.dumps({"figures": figs, "targets": TARGETS, "misses": meets(figs)}))
+        return
+    keys = list(next(iter(figs.values())))
+    print(f"{'':28}" + "".join(f"{m:>12}" for m in figs) + "   target")
+    for k in keys:
+        print(f"{k:28}" + "".join(f"{str(f[k]):>12}" for f in figs.values()) + f"   {TARGETS.get(k, '')}")
+    for miss in meets(figs):
+        print("below target:", miss)

@@ -30,6 +30,9 @@ def main(argv=None):
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into head, say
+        sys.stderr.close()
+        return 0
     return 0
 
 

@@ -77,6 +77,8 @@ class Assembler:
     missing: list = field(default_factory=list)  # [start, end) ranges
     duplicates: int = 0
     gyro: tuple = None                           # latest (gx, gy, gz) dps
+    first: int = None                            # first absolute seq received
+    received: int = 0                            # unique samples received
 
     def feed(self, f):
         """One decoded frame -> list of new Samples."""
@@ -119,6 +121,9 @@ class Assembler:
             if s > self.newest + 1 and self.newest >= 0:
                 self.missing.append([self.newest + 1, s])
             self.newest = max(self.newest, s)
+            self.received += 1
+            if self.first is None or s < self.first:
+                self.first = s
             out.append(Sample(s, (t0 + i * period - self.t0_ms) / 1000.0, c, late, self.gyro))
         return out
 

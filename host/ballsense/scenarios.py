@@ -210,7 +210,7 @@ def gentle_max_for(load):
     return 1.25 * load
 
 
-def session(seed=0, spots=None, mistakes=True):
+def session(seed=0, spots=None, mistakes=True, order=None, name="session"):
     """A full practice: settle, breathe, knee drops, move the ball, 2-3 spots,
     with the mistakes people make (a spike, a rolling bout, a slip)."""
     b = _Builder(seed)
@@ -219,6 +219,8 @@ def session(seed=0, spots=None, mistakes=True):
     b.idle(r.uniform(3, 6))
     spots = spots or int(r.integers(2, 4))
     plan = list(r.permutation(["spike", "rolling", "slip"])) if mistakes else []
+    if order:
+        plan = list(reversed(order))
     for spot in range(spots):
         b.settle()
         b.breathe(int(r.integers(2, 4)))
@@ -241,7 +243,13 @@ def session(seed=0, spots=None, mistakes=True):
         b.breathe(2)
         b.lift_off()
         b.idle(2)
-    return b.build("session", seed, gm)
+    return b.build(name, seed, gm)
+
+
+def demo(seed=1):
+    """The demo: three spots, a spike at the first, rolling at the second, a
+    slip at the third, so every alert shows within a few minutes."""
+    return session(seed, spots=3, order=["spike", "rolling", "slip"], name="demo")
 
 
 def hold(seed=0):
@@ -272,7 +280,7 @@ def idle(seed=0):
     return b.build("idle", seed, gentle_max_for(b.load))
 
 
-LIBRARY = {"session": session, "hold": hold, "rolling": rolling, "idle": idle}
+LIBRARY = {"session": session, "demo": demo, "hold": hold, "rolling": rolling, "idle": idle}
 
 
 def make(name="session", seed=0):

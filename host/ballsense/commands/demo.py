@@ -1,31 +1,45 @@
-import asyncio
+import json
 
 
 def register(sub):
+    from .live import add_view_options
     d = sub.add_parser("demo", help="a session on the emulated ball (no ball needed)")
-    d.add_argument("--scenario", default="session")
+    d.add_argument("--scenario", default="demo", help="scripted session to play (demo, session, hold, rolling)")
     d.add_argument("--seed", type=int, default=1)
     d.add_argument("--speed", type=int, default=1, help="time compression of the emulated ball")
-    d.add_argument("--seconds", type=float, default=None, help="stop after this much session time")
-    d.add_argument("--headless", action="store_true", help="plain lines instead of the full-screen view")
+    d.add_argument("--transport", choices=("usb", "ble"), default="usb",
+                   help="the emulated ball's link: USB serial over a pty, or BLE over emulated BlueZ")
+    d.add_argument("--disconnect-every", type=float, default=None, metavar="S",
+                   help="drop the emulated BLE link every S seconds")
+    d.add_argument("--summary-json", action="store_true", help="end with one JSON line of link figures")
+    add_view_options(d)
     d.set_defaults(fn=run)
 
 
 def run(a):
-    from ..sources import open_source
-    from ..stream import Stream, collect
+    from .live import run_live
 
-    url = f"sim://{a.scenario}?seed={a.seed}&speed={a.speed}"
-    last = [-1.0]
+    scheme = "sim+ble" if a.transport == "ble" else "sim"
+    url = f"{scheme}://{a.scenario}?seed={a.seed}&speed={a.speed}"
+    if a.disconnect_every:
+        url += f"&disconnect_every={a.disconnect_every}"
+    run_live(url, a, summary=_summary if a.summary_json else None)
 
-    def show(b):
-        if b.t_s[-1] - last[0] >= 0.5:
-            last[0] = b.t_s[-1]
-            f = float(b.force_n[-1])
-            print(f"t {b.t_s[-1]:7.1f} s   force {f:6.1f} N ({f / 9.81:5.1f} kg)  " + "#" * int(f / 5), flush=True)
 
-    async def go():
-        async with open_source(url) as src:
-            await collect(Stream(src), a.seconds, None, show)
+async def _summary(stream, pipe, src):
+    """Samples the ball made (the range seen, first to newest) against those
+    received, after giving outstanding backfill a moment to arrive."""
+    import asyncio
 
-    asyncio.run(go())
+    asm = stream.asm
+    for _ in range(50):
+        if not asm.missing:
+            break
+        await asyncio.sleep(0.1)
+    expected = asm.newest - asm.first + 1 if asm.first is not None else 0
+    lat = sorted(getattr(src, "latencies_ms", []) or [])
+    pct = lambda q: round(lat[min(len(lat) - 1, int(q * len(lat)))], 1) if lat else None
+    print(json.dumps({"samples_expected": expected, "samples_received": asm.received,
+                      "missing": asm.missing_count(), "duplicates": asm.duplicates,
+                      "reconnects": getattr(src, "reconnects", 0),
+                      "latency_ms_p50": pct(0.5), "latency_ms_p95": pct(0.95)}), flush=True)

@@ -1,0 +1,81 @@
+import asyncio
+import sys
+
+
+def add_view_options(p):
+    p.add_argument("--headless", action="store_true", help="one line per event instead of the full-screen view")
+    p.add_argument("--seconds", type=float, default=None, help="stop after this much session time")
+    p.add_argument("--quiet", action="store_true", help="no sound")
+    p.add_argument("--plot", action="store_true", help="also a live plot window")
+    p.add_argument("--record", metavar="FILE", help="record here (default: a new file in your data folder)")
+    p.add_argument("--no-record", action="store_true", help="do not record")
+    p.add_argument("--gentle-max", type=float, default=None, metavar="NEWTONS",
+                   help="your gentle maximum; default: 1.25 x your first settled hold")
+    p.add_argument("--guide", action="store_true", help="walk the guided QL release")
+    p.add_argument("--side", choices=("left", "right"), default="left", help="side to start with (--guide)")
+
+
+def register(sub):
+    p = sub.add_parser("live", help="watch and hear a ball live")
+    p.add_argument("source", help="sim://, serial:///dev/ttyACM0, socket://HOST:PORT, ble://NAME")
+    add_view_options(p)
+    p.set_defaults(fn=lambda a: run_live(a.source, a))
+
+
+def run_live(url, a, summary=None):
+    """The live pipeline with the sinks the options ask for. `summary`, if
+    given, is called with (stream, pipeline, source) at the end."""
+    from ..errors import UserError
+    from ..pipeline import Pipeline, Headless
+    from ..recording import RecWriter
+    from ..sessions import new_path
+    from ..sinks.sound import Sound
+    from ..sources import open_source
+    from ..stream import Stream
+
+    if a.gentle_max is not None and not 0 < a.gentle_max < 2000:
+        raise UserError(f"--gentle-max {a.gentle_max}: give newtons between 0 and 2000 (e.g. 150)")
+    sinks = [Headless()] if a.headless else [_screen()]
+    sinks.append(Sound(quiet=a.quiet or a.headless and not sys.stdout.isatty()))
+    if a.plot:
+        from ..sinks.plot import Plot
+        sinks.append(Plot())
+    guide = None
+    if a.guide:
+        from ..guide import Guide
+        guide = Guide(first_side=a.side)
+    path = None if a.no_record else (a.record or str(new_path()))
+
+    async def go():
+        src = open_source(url)
+        rec = RecWriter(path, {"source": url, "tool": "ballsense live", "gentle_max": a.gentle_max}) if path else None
+        try:
+            async with src:
+                stream = Stream(src, rec)
+                pipe = Pipeline(stream, a.gentle_max, sinks, guide)
+                try:
+                    await pipe.run(a.seconds)
+                finally:
+                    if rec:
+                        for e in pipe.events:
+                            if e.kind == "gentle_max":
+                                rec.note(gentle_max=e.value)
+                if summary:
+                    await summary(stream, pipe, src)
+        finally:
+            if rec:
+                rec.close()
+        return pipe
+
+    try:
+        pipe = asyncio.run(go())
+    except KeyboardInterrupt:
+        pipe = None
+    if path:
+        print(f"recorded to {path}", file=sys.stderr)
+    return pipe
+
+
+def _screen():
+    from ..sinks.screen import Screen
+    return Screen()

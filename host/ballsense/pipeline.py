@@ -1,0 +1,169 @@
+"""The live pipeline: stream -> detector -> events -> sinks. Used by `live`,
+`session` and `demo`; offline analysis feeds the same Detector in chunks.
+
+Sinks see one shared View (what a person on the floor needs to know) and the
+events as they happen; each sink decides how to show or sound them."""
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+from .detect import Detector
+from .protocol import encode_command, C_SET_THRESHOLD
+
+ALERT_SHOW_S = 3.0  # a rolling or slip alert stays on screen this long
+
+
+@dataclass
+class View:
+    t_s: float = 0.0
+    force_n: float = 0.0
+    state: str = "idle"
+    gentle_max: float = None
+    breaths: int = 0          # in the current hold
+    knee_drops: int = 0
+    hold_since: float = None  # device time the current hold began
+    alert: str = ""           # pressure_high, rolling, slip, or ""
+    alert_since: float = 0.0
+    alerts: int = 0
+    link: str = "connecting"
+    battery: int = None
+    name: str = ""
+    side: str = ""
+    spot: int = 0
+    cue: str = ""             # the guide's current cue (a name in sinks/sound.py CUES)
+    cue_text: str = ""        # ... and what it says on screen
+    cue_n: int = 0            # bumped for every new cue, repeated ones too
+    history: list = field(default_factory=list)  # (t, force) for plots, last minute
+
+
+class Pipeline:
+    def __init__(self, stream, gentle_max=None, sinks=(), guide=None):
+        self.stream = stream
+        self.sinks = list(sinks)
+        self.guide = guide
+        self.view = View(gentle_max=gentle_max)
+        self.det = None
+        self.gentle_max = gentle_max
+        self.sent_threshold = None
+        self.events = []
+        stream_on_link = stream._on_link
+
+        def on_link(state, **info):
+            stream_on_link(state, **info)
+            self.view.link = state
+        stream.src.on_link = on_link
+
+    def _detector(self):
+        rate = self.stream.asm.rate_hz
+        creep = self.stream.calib is not None and self.stream.calib.sensor == "fsr"
+        self.det = Detector(rate, self.gentle_max, creep=creep)
+
+    async def run(self, seconds=None):
+        """Until `seconds` of device time, or the source ends."""
+        for s in self.sinks:
+            s.start(self.view)
+        try:
+            async for b in self.stream.batches():
+                if self.det is None:
+                    self._detector()
+                    self.view.link = getattr(self.stream.src, "link", "usb")
+                evs = self.det.feed(b.t_s, b.force_n, b.gyro)
+                self._update(b, evs)
+                await self._threshold()
+                for s in self.sinks:
+                    s.on_batch(self.view, evs)
+                if seconds is not None and b.t_s[-1] >= seconds:
+                    break
+        finally:
+            for s in self.sinks:
+                s.stop(self.view)
+
+    def _update(self, b, evs):
+        v = self.view
+        v.t_s = float(b.t_s[-1])
+        v.force_n = float(self.det.last_force[-1])
+        st = self.stream.status
+        v.battery = st.get("battery_pct", v.battery)
+        v.name = self.stream.asm.name or v.name
+        v.history.append((v.t_s, v.force_n))
+        if len(v.history) > 600:
+            del v.history[:100]
+        for e in evs:
+            self._event(v, e)
+        if v.alert in ("rolling", "slip") and v.t_s - v.alert_since > ALERT_SHOW_S:
+            v.alert = ""
+        if self.guide:
+            self.guide.step(v, evs)
+        self.events += evs
+
+    def _event(self, v, e):
+        if e.kind == "state":
+            if e.state in ("settling", "hold", "knee_drop") and v.state in ("idle", "rolling"):
+                v.hold_since, v.breaths, v.knee_drops = e.t_s, 0, 0
+            if e.state in ("idle", "rolling"):
+                v.hold_since = None
+            v.state = e.state
+        elif e.kind == "breath":
+            v.breaths += 1
+        elif e.kind == "knee_drop":
+            v.knee_drops += 1
+        elif e.kind == "slip":
+            v.hold_since, v.breaths, v.knee_drops = e.t_s, 0, 0
+        elif e.kind == "gentle_max":
+            v.gentle_max = e.value
+            self.gentle_max = e.value
+        elif e.kind == "alert":
+            v.alert, v.alert_since = e.alert, e.t_s
+            v.alerts += 1
+        elif e.kind == "alert_clear" and v.alert == e.alert:
+            v.alert = ""
+
+    async def _threshold(self):
+        """Give the ball the gentle maximum so it can buzz on its own."""
+        gm = self.det.gentle_max
+        cal = self.stream.calib
+        if gm is None or cal is None or gm == self.sent_threshold:
+            return
+        on = int(min(65535, cal.counts(gm)))
+        off = int(min(on, cal.counts(gm * (1 - self.det.p.pressure_deadband))))
+        self.sent_threshold = gm
+        await self.stream.src.send(encode_command(C_SET_THRESHOLD, 2, on, off))
+
+
+class Sink:
+    def start(self, view):
+        pass
+
+    def on_batch(self, view, events):
+        pass
+
+    def stop(self, view):
+        pass
+
+
+class Headless(Sink):
+    """One line per event: state changes, alerts, breaths, knee drops."""
+
+    def __init__(self, out=None):
+        import sys
+        self.out = out or sys.stdout
+        self.cue_n = 0
+
+    def on_batch(self, view, events):
+        if view.cue_n != self.cue_n:
+            self.cue_n = view.cue_n
+            print(f"{view.t_s:8.2f} cue {view.cue}: {view.cue_text}", file=self.out, flush=True)
+        for e in events:
+            if e.kind == "state":
+                line = f"state {e.state}"
+            elif e.kind in ("alert", "alert_clear"):
+                line = f"{e.kind} {e.alert} {e.value:.1f} N"
+            elif e.kind == "gentle_max":
+                line = f"gentle_max {e.value:.1f} N"
+            elif e.kind == "breath":
+                line = f"breath {view.breaths}"
+            elif e.kind == "knee_drop":
+                line = f"knee_drop {view.knee_drops}"
+            else:
+                line = e.kind
+            print(f"{e.t_s:8.2f} {line}", file=self.out, flush=True)

@@ -1,0 +1,106 @@
+"""The full-screen terminal view: readable from the floor. A huge force number,
+a bar with the gentle band, the state in words, counts and the hold timer.
+An alert takes over the whole screen."""
+import time
+
+from rich.align import Align
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ..pipeline import Sink
+
+REFRESH_HZ = 5
+GLYPHS = {  # 5 rows each
+    "0": ["█████", "█   █", "█   █", "█   █", "█████"], "1": ["  ██ ", "   █ ", "   █ ", "   █ ", "  ███"],
+    "2": ["█████", "    █", "█████", "█    ", "█████"], "3": ["█████", "    █", " ████", "    █", "█████"],
+    "4": ["█   █", "█   █", "█████", "    █", "    █"], "5": ["█████", "█    ", "█████", "    █", "█████"],
+    "6": ["█████", "█    ", "█████", "█   █", "█████"], "7": ["█████", "    █", "   █ ", "  █  ", "  █  "],
+    "8": ["█████", "█   █", "█████", "█   █", "█████"], "9": ["█████", "█   █", "█████", "    █", "█████"],
+    " ": ["     "] * 5, "-": ["     ", "     ", " ███ ", "     ", "     "],
+}
+STATE_WORDS = {"idle": "NO LOAD", "settling": "SETTLING", "hold": "HOLDING STILL",
+               "knee_drop": "KNEE DROPS", "rolling": "ROLLING"}
+ALERT_WORDS = {"pressure_high": ("EASE OFF", "Pressure above your gentle range"),
+               "rolling": ("HOLD STILL", "Stop rolling: let the ball sink in"),
+               "slip": ("RE-SETTLE", "The ball slipped: settle it back in place")}
+
+
+def big(text, scale=1):
+    """Block digits, 5 rows high, each cell scale x scale characters."""
+    rows = []
+    for r in range(5):
+        line = "  ".join(GLYPHS.get(ch, GLYPHS[" "])[r] for ch in text)
+        line = "".join(c * scale for c in line)
+        rows += [line] * scale
+    return "\n".join(rows)
+
+
+def bar(force, gentle_max, width):
+    """Force on a 0..1.5 x gentle max scale; the gentle band green, above red."""
+    top = (gentle_max or 200.0) * 1.5
+    fill = int(min(force, top) / top * width)
+    gm_at = int((gentle_max or top) / top * width)
+    t = Text()
+    for i in range(width):
+        ch = "█" if i < fill else "─"
+        style = ("red" if i >= gm_at else "green") if i < fill else ("red" if i >= gm_at else "grey50")
+        t.append("┃" if i == gm_at else ch, style="bold white" if i == gm_at else style)
+    return t
+
+
+def render(v, width=110, height=32):
+    scale = 2 if height >= 30 and width >= 100 else 1
+    if v.alert in ALERT_WORDS:
+        head, sub = ALERT_WORDS[v.alert]
+        body = Group(Align.center(Text(" ".join(head), style="bold white")), Text(""),
+                     Align.center(Text(sub, style="bold white")), Text(""),
+                     Align.center(Text(big(f"{max(v.force_n, 0):4.0f}", scale), style="bold white")),
+                     Align.center(Text("newtons", style="bold white")))
+        return Panel(body, style="bold white on red", title="ALERT", height=height, padding=(1, 2))
+    force = Text(big(f"{max(v.force_n, 0):4.0f}", scale), style="bold cyan")
+    kg = Text(f"newtons   ({v.force_n / 9.81:4.1f} kg on the ball)", style="bold")
+    gm = f"gentle max {v.gentle_max:.0f} N" if v.gentle_max else "gentle max: learning from your first hold"
+    stats = Table.grid(padding=(0, 4))
+    for _ in range(4):
+        stats.add_column()
+    hold = f"{v.t_s - v.hold_since:4.0f} s" if v.hold_since is not None else "  -"
+    stats.add_row(Text(STATE_WORDS.get(v.state, v.state.upper()), style="bold yellow"),
+                  f"breaths {v.breaths}", f"knee drops {v.knee_drops}", f"hold {hold}")
+    where = f"{v.side} side, spot {v.spot}" if v.side else ""
+    batt = f"battery {v.battery}%" if v.battery is not None else ""
+    stats.add_row(where, f"link {v.link}", batt, f"alerts {v.alerts}")
+    parts = [Align.center(force), Align.center(kg), Text(""), bar(v.force_n, v.gentle_max, width - 6),
+             Text(gm, style="grey70"), Text(""), stats]
+    if v.cue_text:
+        parts += [Text(""), Text(v.cue_text, style="bold green")]
+    title = f"ballsense {v.name}".strip()
+    return Panel(Group(*parts), title=title, subtitle=f"t {v.t_s:6.1f} s   Ctrl-C to stop")
+
+
+class Screen(Sink):
+    def __init__(self, console=None):
+        self.console = console or Console()
+        self.live = None
+        self.last = 0.0
+
+    def start(self, view):
+        self.live = Live(self._render(view), console=self.console, screen=True,
+                         auto_refresh=False, transient=False)
+        self.live.start()
+
+    def on_batch(self, view, events):
+        now = time.monotonic()
+        alert = any(e.kind in ("alert", "alert_clear") for e in events)
+        if alert or now - self.last >= 1.0 / REFRESH_HZ:
+            self.last = now
+            self.live.update(self._render(view), refresh=True)
+
+    def _render(self, view):
+        return render(view, self.console.width, self.console.height)
+
+    def stop(self, view):
+        if self.live:
+            self.live.stop()

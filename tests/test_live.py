@@ -1,0 +1,177 @@
+"""The live session: headless demo, the full-screen view driven in tmux, sound
+cues rendered to WAV, reports and recordings."""
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import time
+import wave
+
+import numpy as np
+import pytest
+
+from ballsense.sinks import sound
+from ballsense.recording import Recording
+from ballsense.traces import from_rec
+
+BALLSENSE = [sys.executable, "-m", "ballsense.cli"]
+
+
+@pytest.fixture(scope="module")
+def demo_rec(tmp_path_factory):
+    """90 s of the demo session, played 6x faster, recorded."""
+    rec = tmp_path_factory.mktemp("demo") / "s.rec"
+    r = subprocess.run(BALLSENSE + ["demo", "--headless", "--seconds", "90", "--speed", "6", "--record", str(rec)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return rec, r.stdout
+
+
+def test_demo_headless_prints_holds_and_an_alert(demo_rec):
+    rec, out = demo_rec
+    lines = out.splitlines()
+    assert any(l.split()[1:3] == ["state", "hold"] for l in lines if len(l.split()) > 2)
+    assert any(" alert pressure_high " in l for l in lines)
+    assert sum(" breath " in l for l in lines) >= 4
+    times = [float(l.split()[0]) for l in lines]
+    assert max(times) <= 90.5
+
+
+def test_recording_round_trip(demo_rec, tmp_path):
+    rec, _ = demo_rec
+    r = Recording(str(rec))
+    assert r.problems() == "" and r.meta["tool"] == "ballsense live"
+    tr = from_rec(str(rec))
+    assert 8900 <= len(tr.t) <= 9100 and np.all(np.diff(tr.t) > 0)
+    assert tr.gyro is not None and 60 < np.percentile(tr.force, 90) < 250
+    csv = tmp_path / "x.csv"
+    subprocess.run(BALLSENSE + ["record", str(rec), "-o", str(csv)], check=True, capture_output=True, timeout=60)
+    rows = np.loadtxt(csv, delimiter=",", skiprows=1)
+    assert len(rows) == len(tr.t) and np.allclose(rows[:, 2], tr.force, atol=0.006)
+
+
+def _png_size(path):
+    d = path.read_bytes()
+    assert d[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", d[16:24])
+
+
+def test_report_png_draws_the_trace(demo_rec, tmp_path):
+    rec, _ = demo_rec
+    out = tmp_path / "r.png"
+    r = subprocess.run(BALLSENSE + ["report", str(rec), "-o", str(out)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    w, h = _png_size(out)
+    assert w >= 800 and h >= 400
+    import matplotlib.image as mpimg
+    img = mpimg.imread(out)[..., :3]
+    trace = np.all(np.abs(img - np.array([0x1f, 0x4e, 0x79]) / 255) < 0.08, axis=2)  # the force line colour
+    cols = np.flatnonzero(trace.any(axis=0))
+    assert cols.size and (cols.max() - cols.min()) > 0.7 * w  # drawn across the plot
+
+
+def test_report_html(demo_rec, tmp_path):
+    rec, _ = demo_rec
+    out = tmp_path / "r.html"
+    subprocess.run(BALLSENSE + ["report", str(rec), "-o", str(out)], check=True, capture_output=True, timeout=60)
+    page = out.read_text()
+    assert "data:image/png;base64," in page and "<table>" in page and "pressed past the gentle range" in page
+
+
+def _dominant_hz(samples, rate):
+    spec = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
+    return np.fft.rfftfreq(len(samples), 1 / rate)[np.argmax(spec)]
+
+
+def test_tone_cues_have_their_length_and_pitch(tmp_path):
+    files = sound.render(str(tmp_path), speech=False)
+    assert set(files) == set(sound.CUES)
+    for cue, (_, pattern) in sound.CUES.items():
+        with wave.open(files[cue]) as w:
+            rate, n = w.getframerate(), w.getnframes()
+            x = np.frombuffer(w.readframes(n), "<i2").astype(float)
+        assert abs(n / rate - sum(s for _, s in pattern)) < 0.01
+        hz, sec = pattern[0]
+        first = x[: int(sec * rate)]
+        assert abs(_dominant_hz(first, rate) - hz) < 1.5 / sec + 2
+    # the three alerts sound different from each other
+    starts = {c: sound.CUES[c][1][0][0] for c in ("ease_off", "hold_still", "resettle")}
+    assert len(set(starts.values())) == 3
+
+
+def test_sound_sink_cues_each_alert_once():
+    s = sound.Sound()
+    s.cmd = None  # no player: counts cues (and rings the bell)
+    s.files = {}
+    from ballsense.detect import Event
+    from ballsense.pipeline import View
+    v = View()
+    s.on_batch(v, [Event(1.0, "alert", 150, alert="pressure_high"), Event(1.1, "breath")])
+    s.on_batch(v, [Event(2.0, "alert", 0, alert="rolling"), Event(3.0, "alert_clear", 0, alert="pressure_high")])
+    assert [c for c, _ in s.played] == ["ease_off", "hold_still"]
+
+
+def test_live_view_in_a_terminal():
+    tmux = shutil.which("tmux")
+    assert tmux, "tmux is needed for this test (apt-get install tmux)"
+    name = f"bs{int(time.time() * 1000) % 100000}"
+    cmd = f"{sys.executable} -m ballsense.cli demo --quiet --no-record"
+    subprocess.run([tmux, "new-session", "-d", "-s", name, "-x", "110", "-y", "32", cmd], check=True)
+    try:
+        screen, t0 = "", time.monotonic()
+        while time.monotonic() - t0 < 12:
+            screen = subprocess.run([tmux, "capture-pane", "-t", name, "-p"], capture_output=True, text=True).stdout
+            if re.search(r"newtons\s+\(\s*\d+\.\d kg on the ball\)", screen):
+                break
+            time.sleep(0.3)
+        assert "newtons" in screen and "█" in screen, screen
+        assert re.search(r"NO LOAD|SETTLING|HOLDING STILL", screen), screen
+        assert "link sim-usb" in screen and "battery 87%" in screen
+        subprocess.run([tmux, "send-keys", "-t", name, "C-c"], check=True)
+        time.sleep(1.5)
+        alive = subprocess.run([tmux, "has-session", "-t", name], capture_output=True).returncode == 0
+        assert not alive  # Ctrl-C ends the session cleanly
+    finally:
+        subprocess.run([tmux, "kill-session", "-t", name], capture_output=True)
+
+
+def test_guide_walks_the_technique():
+    from ballsense.detect import Event
+    from ballsense.guide import Guide
+    from ballsense.pipeline import View
+    g, v = Guide("right", breaths=5, spots=2), View()
+    cues = []
+
+    def feed(events=(), **changes):
+        for k, x in changes.items():
+            setattr(v, k, x)
+        n = v.cue_n
+        g.step(v, list(events))
+        if v.cue_n != n:
+            cues.append(v.cue)
+
+    feed()
+    feed(state="hold", t_s=10)
+    for i in range(1, 6):
+        feed([Event(10 + i, "breath")], breaths=i)
+    for i in range(1, 6):
+        feed([Event(20 + i, "knee_drop")], knee_drops=i)
+    feed(state="idle")
+    assert v.spot == 2 and v.side == "right"
+    feed(state="hold", breaths=0, knee_drops=0)
+    feed(breaths=5)
+    feed(knee_drops=5)
+    feed(state="idle")
+    assert v.side == "left" and v.spot == 1
+    for spot in (1, 2):
+        feed(state="hold", breaths=0, knee_drops=0)
+        feed(breaths=5)
+        feed(knee_drops=5)
+        if spot == 1:
+            feed(state="idle")
+    feed([Event(200, "alert", 150, alert="pressure_high")])
+    feed([Event(230, "alert", 150, alert="pressure_high")])
+    assert cues[0] == "safety" and cues.count("breaths_done") == 4 and cues.count("move_ball") == 2
+    assert "other_side" in cues and cues[-2:] == ["done", "safety"]  # a repeated alert: stop-if-pain reminder
+    assert not any("harder" in t or "more pressure" in t for t in __import__("ballsense.guide").guide.TEXT.values())

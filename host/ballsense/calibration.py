@@ -5,13 +5,20 @@ to the fixed resistor, g = x / (1 - x); force follows a power law in it,
 F = a * g**b. HX711: linear, F = (counts - zero) / per_n.
 Until a ball is calibrated with weights, the nominal curves of its sensor and
 board (the same ones the emulated ball's physics uses) apply."""
+import json
+import os
 from dataclasses import dataclass, asdict
+from pathlib import Path
 
 import numpy as np
+import platformdirs
+from scipy.optimize import curve_fit
 
 from ballsense_fw import boards as fw_boards
 from ballsense_fw import protocol as P
 from ballsense_fw.sensors import fsr as fw_fsr, hx711 as fw_hx711
+
+from .errors import UserError
 
 
 @dataclass
@@ -52,5 +59,67 @@ def nominal(sensor, board="xiao_esp32c3", hx711_shift=6):
     return Calibration("fsr", a=(fw_fsr.NOMINAL_R_1N / b.FSR_DIVIDER_OHMS) ** (1 / alpha), b=1 / alpha)
 
 
-def from_status(status):
-    return nominal(P.SENSORS.get(status.get("sensor"), "fsr"), P.BOARDS.get(status.get("board"), "xiao_esp32c3"))
+def from_status(status, name=None):
+    """The ball's stored calibration if it has one, else the nominal curve."""
+    sensor = P.SENSORS.get(status.get("sensor"), "fsr")
+    if name:
+        stored = load(name)
+        if stored and stored.sensor == sensor:
+            return stored
+    return nominal(sensor, P.BOARDS.get(status.get("board"), "xiao_esp32c3"))
+
+
+def fit(sensor, counts, newtons):
+    """Calibration from points (raw counts, known force). FSR: power law in
+    conductance, fitted in log space first, then refined by least squares on
+    newtons; HX711: a straight line."""
+    c = np.asarray(counts, float)
+    f = np.asarray(newtons, float)
+    if len(c) != len(f) or len(c) < 2:
+        raise UserError("calibration needs at least 2 points (and the same number of counts and forces)")
+    if sensor == "hx711":
+        per_n, zero = np.polyfit(f, c, 1)
+        if per_n <= 0:
+            raise UserError("the readings do not rise with the weight: check the load cell wiring")
+        return Calibration("hx711", zero=float(zero), per_n=float(per_n), source="fit")
+    loaded = f > 0
+    if loaded.sum() < 2:
+        raise UserError("an FSR calibration needs at least 2 points with weight on the ball")
+    x = np.clip(c[loaded] / 65535.0, 1e-6, 1 - 1e-6)
+    g = x / (1 - x)
+    if np.any(np.diff(g[np.argsort(f[loaded])]) <= 0):
+        raise UserError("the readings do not rise with the weight: check the FSR and its divider")
+    b0, loga = np.polyfit(np.log(g), np.log(f[loaded]), 1)
+    (a, b), _ = curve_fit(lambda gg, a, b: a * gg ** b, g, f[loaded], p0=(np.exp(loga), b0), maxfev=5000)
+    return Calibration("fsr", a=float(a), b=float(b), source="fit")
+
+
+def folder():
+    return Path(platformdirs.user_config_dir("ballsense")) / "calibration"
+
+
+def _path(name):
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name) or "ball"
+    return folder() / f"{safe}.json"
+
+
+def save(name, cal):
+    folder().mkdir(parents=True, exist_ok=True, mode=0o700)
+    p = _path(name)
+    tmp = p.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(cal.to_dict(), f, indent=1)
+    os.replace(tmp, p)
+    return p
+
+
+def load(name):
+    p = _path(name)
+    try:
+        d = json.loads(p.read_text())
+        return Calibration(**d)
+    except FileNotFoundError:
+        return None
+    except (ValueError, TypeError) as e:
+        raise UserError(f"{p} is corrupt ({e}): delete it and run ballsense calibrate again") from None

@@ -11,6 +11,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import signal
 
 from ballsense_fw.sensors import fsr as fw_fsr
 
@@ -25,6 +26,7 @@ class Params:
     median_k: int = 5                 # removes glitches of up to 2 samples
     contact_on_n: float = 10.0        # ball carries weight (hysteresis pair)
     contact_off_n: float = 5.0
+    zero_tau_s: float = 10.0          # unloaded reading followed this slowly (zero drift)
     creep: float = fw_fsr.NOMINAL_CREEP       # FSR reading rises creep*ln(1+t/tau) under load
     creep_tau_s: float = fw_fsr.CREEP_TAU_S
     gentle_from_level: float = 1.25   # gentle max = settled level * this (when not given)
@@ -134,6 +136,9 @@ class Detector:
         self.creep = creep
         self.median = Median(p.median_k)
         self.contact_run = RunLength()
+        self.idle_run = RunLength()
+        self.zero_state = 0.0
+        self.zero_zi = np.zeros(1)
         self.pressure = _Pressure(p, rate_hz)
         self.lp_level = Sos.lowpass(2.0, rate_hz)
         self.diff = Diff(rate_hz)
@@ -151,6 +156,7 @@ class Detector:
         kept in self.last_force for display."""
         t = np.asarray(t, float)
         f = self.median(force)
+        f = f - self._zero(f)
         contact = f > self.p.contact_off_n
         tc = self.contact_run(contact) / self.rate
         if self.creep:
@@ -168,6 +174,22 @@ class Detector:
         for i in idx:
             events += self.m.tick(_Tick(t[i], level[i], slope[i], jerk[i], band[i], g[i], f[i]))
         return ordered(events)
+
+    def _zero(self, f):
+        """Zero drift: the reading of the unloaded ball (idle for a second or
+        more), followed slowly, forward-filled over the loaded stretches."""
+        idle = self.idle_run(f < self.p.contact_off_n) >= self.rate
+        out = np.empty(len(f))
+        z = self.zero_state
+        a = 1.0 / (self.p.zero_tau_s * self.rate)
+        if idle.any():
+            zs, self.zero_zi = signal.lfilter([a], [1, a - 1], f[idle], zi=self.zero_zi)
+            pos = np.cumsum(idle) - 1  # index into zs of the latest idle sample
+            out[:] = np.where(pos >= 0, zs[np.maximum(pos, 0)], z)
+            self.zero_state = float(zs[-1])
+        else:
+            out[:] = z
+        return out
 
     def set_gentle_max(self, newtons):
         self.gentle_max = newtons

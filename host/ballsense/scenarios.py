@@ -280,7 +280,20 @@ def idle(seed=0):
     return b.build("idle", seed, gentle_max_for(b.load))
 
 
-LIBRARY = {"session": session, "demo": demo, "hold": hold, "rolling": rolling, "idle": idle}
+def calibration(seed=0, weights_kg=(0, 5, 10, 20, 30), hold_s=6.0):
+    """Known weights placed on the ball one after another (for calibrate)."""
+    b = _Builder(seed)
+    b.idle(2)
+    for kg in weights_kg:
+        b._add(b._ease(b.level, kg * 9.81, 1.0), "settling")
+        b._add(np.full(b._n(hold_s), kg * 9.81), "hold")
+    b._add(b._ease(b.level, 0, 1.0), "settling")
+    b.idle(600)
+    return b.build("calibration", seed, gentle_max_for(100.0), sensor_noise=False)
+
+
+LIBRARY = {"session": session, "demo": demo, "hold": hold, "rolling": rolling, "idle": idle,
+           "calibration": calibration}
 
 
 def make(name="session", seed=0):

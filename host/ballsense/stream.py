@@ -66,7 +66,9 @@ class Stream:
                 self.bad_frames += 1
                 continue
             if f["type"] == "status" and self.calib is None:
-                self.calib = calibration.from_status(f)
+                self.calib = calibration.from_status(f, self.asm.name)
+                if self.rec:
+                    self.rec.note(calibration=self.calib.to_dict())
             new = self.asm.feed(f)
             if self.asm.missing:
                 await self._request_gaps()

@@ -97,7 +97,8 @@ def from_rec(path):
     if len(seq) < 2:
         raise UserError(f"{path}: the recording holds fewer than 2 samples: nothing to analyse")
     order = np.argsort(seq, kind="stable")
-    cal = calibration.from_status(asm.status)
+    used = [n["calibration"] for n in rec.notes() if "calibration" in n]
+    cal = calibration.Calibration(**used[0]) if used else calibration.from_status(asm.status, asm.name)
     c = np.asarray(counts, float)[order]
     has_gyro = bool(asm.status.get("flags", 0) & 1)
     return Trace(np.asarray(t)[order], cal.newtons(c), np.asarray(gyro)[order] if has_gyro else None,

@@ -83,8 +83,9 @@ _KIND_ORDER = {k: i for i, k in enumerate(
 
 
 def ordered(events):
-    """Events by time, ties in a fixed order, whatever chunks they came in."""
-    return sorted(events, key=lambda e: (round(e.t_s, 6), _KIND_ORDER[e.kind], e.alert, e.state))
+    """Events by time, whatever chunks they came in; ties keep the order they
+    were raised in (state changes within one tick are causal)."""
+    return sorted(events, key=lambda e: (round(e.t_s, 6), _KIND_ORDER[e.kind]))
 
 
 class _Pressure:

@@ -1,0 +1,79 @@
+"""Regenerates the pictures in docs/ and the README:
+    .venv/bin/python docs/make_figures.py
+live.svg (the terminal view, exported by rich), report.png (a report of the
+demo session), detection.png (ground truth against detected states)."""
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from rich.console import Console  # noqa: E402
+
+from ballsense import report, scenarios  # noqa: E402
+from ballsense.evaluate import sample  # noqa: E402
+from ballsense.pipeline import View  # noqa: E402
+from ballsense.sinks.screen import render  # noqa: E402
+from ballsense.traces import Trace  # noqa: E402
+
+OUT = Path(__file__).parent / "img"
+
+
+def live_svg():
+    v = View(t_s=48.3, force_n=131.6, state="hold", gentle_max=152.0, breaths=4, knee_drops=0, hold_since=9.1,
+             link="ble", battery=87, name="ballsense", side="left", spot=1, alerts=1,
+             cue_text="Hold still and breathe slowly. Let each exhale sink you a little further. Breath 4 of 6.")
+    c = Console(record=True, width=110, height=32, force_terminal=True, color_system="truecolor", file=io.StringIO())
+    c.print(render(v, 110, 32))
+    c.save_svg(OUT / "live.svg", title="ballsense live")
+    v.alert, v.force_n = "pressure_high", 171.0
+    c = Console(record=True, width=110, height=32, force_terminal=True, color_system="truecolor", file=io.StringIO())
+    c.print(render(v, 110, 32))
+    c.save_svg(OUT / "live_alert.svg", title="ballsense live: alert")
+
+
+def report_png():
+    sc = scenarios.demo(1)
+    t, f, g = sample(sc)
+    tr = Trace(t, f, g)
+    summary, comp = report.build(tr)
+    report.write_png(tr, comp, summary, OUT / "report.png")
+
+
+def detection_png():
+    sc = scenarios.session(3)
+    t, f, g = sample(sc)
+    from ballsense.analysis import run, summarise
+    ev, comp, _ = run(t, f, g, 100, sc.gentle_max_n)
+    out = summarise(t, comp, ev)
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(12, 5.5), sharex=True, dpi=100)
+    for ax, states, title in ((a1, [dict(start_s=s, end_s=e, state=st) for s, e, st in sc.states], "ground truth"),
+                              (a2, out["states"], "detected")):
+        for s in states:
+            ax.axvspan(s["start_s"], s["end_s"], color=report.COLORS[s["state"]], lw=0)
+        ax.plot(t, comp if ax is a2 else sc.true_force[::2], lw=0.7, color="#1f4e79")
+        ax.axhline(sc.gentle_max_n, color="red", ls="--", lw=0.8)
+        ax.set_ylabel("N")
+        ax.set_title(title, fontsize=9, loc="left")
+    for x, k in sc.events:
+        if k in ("breath", "knee_drop"):
+            a1.plot([x], [sc.load_n * 0.3], "|", color="k")
+    for e in ev:
+        if e.kind in ("breath", "knee_drop"):
+            a2.plot([e.t_s], [sc.load_n * 0.3], "|", color="k")
+        if e.kind == "alert":
+            a2.plot([e.t_s], [e.value], "v", color=report.ALERT_MARK[e.alert][1])
+    a2.set_xlabel("time (s)   | = breath or knee drop, triangles = alerts")
+    fig.tight_layout()
+    fig.savefig(OUT / "detection.png")
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    OUT.mkdir(exist_ok=True)
+    live_svg()
+    report_png()
+    detection_png()
+    print("written:", ", ".join(sorted(p.name for p in OUT.iterdir())))

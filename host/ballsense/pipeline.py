@@ -93,7 +93,10 @@ class Pipeline:
         if v.alert in ("rolling", "slip") and v.t_s - v.alert_since > ALERT_SHOW_S:
             v.alert = ""
         if self.guide:
+            side = v.side
             self.guide.step(v, evs)
+            if v.side != side and self.stream.rec:
+                self.stream.rec.note(side=v.side, t_s=v.t_s)
         self.events += evs
 
     def _event(self, v, e):

@@ -28,7 +28,8 @@ class RecWriter:
         self.f = os.fdopen(fd, "wb")
         self.t0 = time.monotonic()
         self.last_sync = self.t0
-        self.f.write(MAGIC + json.dumps(meta or {}).encode() + b"\n")
+        meta = dict(meta or {}, started=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        self.f.write(MAGIC + json.dumps(meta).encode() + b"\n")
         self.f.flush()
 
     def _write(self, kind, payload):

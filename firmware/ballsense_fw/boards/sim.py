@@ -19,7 +19,7 @@ BOARD_ID = 0
 PINS = {"fsr_adc": 0, "battery_adc": 1, "hx711_dout": 2, "hx711_sck": 3,
         "i2c_sda": 4, "i2c_scl": 5, "motor": 6, "led": 7}
 VREF_UV = 3300000
-FSR_DIVIDER_OHMS = 1300
+FSR_DIVIDER_OHMS = 330
 HX711_SPS = 80
 MAGIC = b"BSIM"
 _MASK = (1 << 30) - 1

@@ -1,5 +1,7 @@
 # The firmware's main loop: sample on a deadline, hand frames to the links,
 # answer commands, report status once a second.
+import gc
+
 from . import VERSION
 from . import protocol as P
 from . import config
@@ -23,6 +25,8 @@ class App:
         except ValueError:
             self.cfg = dict(config.DEFAULTS)
             self.error = P.E_STORAGE
+        gc.collect()  # the ring is the one big block: take it while the heap is whole
+        self.ring = Ring(RING_SECONDS * self.cfg["rate_hz"])
         self.board = board or boards.load(self.cfg["board"])
         self.clock = self.board.clock
         self.sensor = boards.make_sensor(self.board, self.cfg)
@@ -32,7 +36,6 @@ class App:
                 self.imu = boards.make_imu(self.board)
             except SensorError:
                 self.error = P.E_SENSOR
-        self.ring = Ring(RING_SECONDS * self.cfg["rate_hz"])
         self.sampler = Sampler(self.clock, self.sensor.read, self.ring, self.cfg["rate_hz"])
         self.streamer = Streamer(self.ring, self.cfg["payload"])
         self.streamer.threshold = self.cfg["threshold"]
@@ -42,6 +45,7 @@ class App:
         self.gyro_seq = 0
         self.token = 0
         self.alert = False
+        self.min_free = gc.mem_free() if hasattr(gc, "mem_free") else 0
 
     def _default_links(self):
         from .usb import SerialLink
@@ -58,7 +62,9 @@ class App:
         if self.ring.cap < RING_SECONDS * hz:
             self.ring = Ring(RING_SECONDS * hz)  # history is lost with a faster rate
             self.sampler.ring = self.ring
+            max_n = self.streamer.max_n  # keep the link's negotiated frame size
             self.streamer = Streamer(self.ring, self.cfg["payload"])
+            self.streamer.max_n = max_n
             self.streamer.threshold = self.cfg["threshold"]
         self.sampler.set_rate(hz)
 
@@ -80,6 +86,12 @@ class App:
         self.error = P.E_OK
         return P.encode_status(st)
 
+    def stats(self):
+        s = self.sampler
+        return P.encode_stats({"jitter_p99_us": s.jitter_p99_us(), "jitter_max_us": s.jitter_max_us,
+                               "overruns": s.overruns, "min_free_heap": self.min_free,
+                               "samples": self.ring.next_seq, "lost": self.streamer.lost})
+
     def _sample_imu(self):
         if self.ring.next_seq % IMU_STEP:
             return
@@ -100,7 +112,7 @@ class App:
         on, off = self.cfg["threshold"], self.cfg["threshold_off"]
         if not on or not self.ring.next_seq:
             return
-        v = self.ring.force[(self.ring.next_seq - 1) % self.ring.cap]
+        v = self.ring.get(self.ring.next_seq - 1)
         self.alert = v >= on if not self.alert else v >= off
 
     def service(self):
@@ -118,6 +130,9 @@ class App:
         self.send_all(P.encode_info(self.cfg["name"]))
         self.send_all(self.status())
         c = self.clock
+        started = getattr(self.board, "started", None)
+        if started:  # the emulated board tells the host when sample 0 is due
+            started(self.sampler.deadline)
         last_status = c.ticks_ms()
         n = 0
         while max_samples is None or n < max_samples:
@@ -130,6 +145,9 @@ class App:
             if c.ticks_diff(c.ticks_ms(), last_status) >= P.STATUS_PERIOD_MS:
                 last_status = c.ticks_ms()
                 self.send_all(self.status())
+                if self.min_free:  # live data only: collect first (cheap, and it defragments)
+                    gc.collect()
+                    self.min_free = min(self.min_free, gc.mem_free())
 
 
 def main():

@@ -11,10 +11,8 @@ class Control:
     def handle(self, raw):
         """raw command frame -> (error, token)."""
         try:
-            c = P.decode(raw)
+            c = P.decode_command(raw)
         except P.FrameError:
-            return P.E_BAD_FRAME, 0
-        if c["type"] != "command":
             return P.E_BAD_FRAME, 0
         fn = getattr(self, "do_" + P.COMMAND_NAMES.get(c["cmd"], "unknown"), None)
         if fn is None:
@@ -60,6 +58,10 @@ class Control:
     def do_backfill(self, seq16, count):
         ok = self.ball.streamer.request_backfill(seq16, count)
         return P.E_OK if ok else P.E_BACKFILL_GONE
+
+    def do_stats(self):
+        self.ball.send_all(self.ball.stats())
+        return P.E_OK
 
     def do_rename(self, name):
         err = self._set(name=name)

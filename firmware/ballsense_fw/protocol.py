@@ -17,7 +17,7 @@ T_IMU = const(2)      # gyro samples
 T_STATUS = const(3)   # ball state, reply to every command
 T_COMMAND = const(4)  # host -> ball
 T_INFO = const(5)     # ball name
-TYPE_NAMES = {1: "data", 2: "imu", 3: "status", 4: "command", 5: "info"}
+T_STATS = const(6)    # sampler and memory figures, on request
 
 # Commands (host -> ball).
 C_STATUS = const(0)
@@ -26,8 +26,9 @@ C_SET_RATE = const(2)
 C_SET_THRESHOLD = const(3)
 C_BACKFILL = const(4)
 C_RENAME = const(5)
+C_STATS = const(6)
 COMMAND_NAMES = {0: "status", 1: "tare", 2: "set_rate", 3: "set_threshold",
-                 4: "backfill", 5: "rename"}
+                 4: "backfill", 5: "rename", 6: "stats"}
 
 # Error codes carried by status frames.
 E_OK = const(0)
@@ -37,8 +38,6 @@ E_UNKNOWN_COMMAND = const(3)
 E_SENSOR = const(4)
 E_BACKFILL_GONE = const(5)
 E_STORAGE = const(6)
-ERROR_NAMES = {0: "ok", 1: "bad_frame", 2: "out_of_range", 3: "unknown_command",
-               4: "sensor_not_responding", 5: "backfill_range_gone", 6: "storage"}
 
 # Status flags.
 F_IMU = const(1)
@@ -103,7 +102,8 @@ def _seal(buf):
     return bytes(buf)
 
 
-def _open(frame):
+def open_frame(frame):
+    """Check length, CRC and version; -> the frame without its CRC."""
     if len(frame) < 1 + CRC_SIZE:
         raise FrameError("frame too short (%d bytes)" % len(frame))
     body = frame[:-2]
@@ -158,31 +158,6 @@ def encode_data(seq, t_ms, values):
     return _seal(buf)
 
 
-def _s12(v):
-    return v - 4096 if v & 0x800 else v
-
-
-def _decode_data(body):
-    _, n, seq, t_ms = struct.unpack_from(_HDR, body, 0)
-    if n == 0 or len(body) + CRC_SIZE != data_size(n):
-        raise FrameError("data frame of %d bytes cannot hold %d samples" % (len(body) + 2, n))
-    v = body[HDR_SIZE] | (body[HDR_SIZE + 1] << 8)
-    values = [v]
-    p = HDR_SIZE + 2
-    while len(values) < n:
-        b0, b1, b2 = body[p], body[p + 1], body[p + 2]
-        v += _s12(b0 | ((b1 & 0x0F) << 8))
-        values.append(v)
-        if len(values) < n:
-            v += _s12((b1 >> 4) | (b2 << 4))
-            values.append(v)
-        p += 3
-    for v in values:
-        if v < 0 or v > 0xFFFF:
-            raise FrameError("force count %d out of 0..65535" % v)
-    return {"type": "data", "seq": seq, "t_ms": t_ms, "force": values}
-
-
 # ---- IMU frames: gyro x, y, z as int8 at GYRO_DPS_PER_LSB, one per `step` samples
 
 GYRO_DPS_PER_LSB = const(4)
@@ -196,21 +171,6 @@ def encode_imu(seq, t_ms, step, gyro):
         for c in g:
             buf.append(c & 0xFF)
     return _seal(buf)
-
-
-def _decode_imu(body):
-    _, n, seq, t_ms = struct.unpack_from(_HDR, body, 0)
-    if n == 0 or len(body) != HDR_SIZE + 1 + 3 * n:
-        raise FrameError("IMU frame of %d bytes cannot hold %d samples" % (len(body) + 2, n))
-    step = body[HDR_SIZE]
-    if step == 0:
-        raise FrameError("IMU frame with step 0")
-    g = []
-    p = HDR_SIZE + 1
-    for _ in range(n):
-        g.append(tuple(b - 256 if b > 127 else b for b in body[p:p + 3]))
-        p += 3
-    return {"type": "imu", "seq": seq, "t_ms": t_ms, "step": step, "gyro": g}
 
 
 # ---- status frames ------------------------------------------------------------
@@ -229,16 +189,6 @@ def encode_status(st):
     return _seal(buf)
 
 
-def _decode_status(body):
-    if len(body) != struct.calcsize(_STATUS):
-        raise FrameError("status frame of %d bytes, expected %d" % (len(body) + 2, struct.calcsize(_STATUS) + 2))
-    vals = struct.unpack(_STATUS, body)
-    d = {"type": "status"}
-    for k, v in zip(STATUS_FIELDS, vals[1:]):
-        d[k] = v
-    return d
-
-
 # ---- info frames: the ball's name ---------------------------------------------
 
 def encode_info(name):
@@ -248,16 +198,22 @@ def encode_info(name):
     return _seal(buf)
 
 
-def _decode_info(body):
-    if len(body) < 2 or body[1] != len(body) - 2:
-        raise FrameError("info frame length does not match its name")
-    return {"type": "info", "name": bytes(body[2:]).decode()}
+# ---- stats frames: how well the ball keeps time and memory ---------------------
+
+_STATS = "<BHHHIII"
+STATS_FIELDS = ("jitter_p99_us", "jitter_max_us", "overruns", "min_free_heap", "samples", "lost")
+
+
+def encode_stats(st):
+    return _seal(bytearray(struct.pack(_STATS, (VERSION << 4) | T_STATS,
+                                       *[min(st[k], 0xFFFF) if i < 3 else st[k]
+                                         for i, k in enumerate(STATS_FIELDS)])))
 
 
 # ---- commands -----------------------------------------------------------------
 
 _CMD_ARGS = {C_STATUS: "", C_TARE: "", C_SET_RATE: "<H", C_SET_THRESHOLD: "<HH",
-             C_BACKFILL: "<HH"}
+             C_BACKFILL: "<HH", C_STATS: ""}
 
 
 def encode_command(cmd, token, *args):
@@ -269,39 +225,28 @@ def encode_command(cmd, token, *args):
     return _seal(buf)
 
 
-def _decode_command(body):
-    if len(body) < 3:
-        raise FrameError("command frame too short")
+def decode_command(frame):
+    """A command frame (as the ball receives it) -> dict; FrameError if it is
+    corrupt or not a command. The other frame types are decoded by decode.py,
+    which only the host (and the checks) load: the ball never needs it."""
+    body = open_frame(frame)
+    if body[0] & 0x0F != T_COMMAND or len(body) < 3:
+        raise FrameError("not a command frame")
     cmd, token = body[1], body[2]
     rest = bytes(body[3:])
-    if cmd == C_RENAME:
-        args = (rest.decode(),)
-    elif cmd in _CMD_ARGS:
-        fmt = _CMD_ARGS[cmd]
-        if len(rest) != (struct.calcsize(fmt) if fmt else 0):
-            raise FrameError("command %d with %d argument bytes" % (cmd, len(rest)))
-        args = struct.unpack(fmt, rest) if fmt else ()
-    else:
-        args = (rest,)
-    return {"type": "command", "cmd": cmd, "token": token, "args": list(args)}
-
-
-_STRUCT_ERROR = getattr(struct, "error", ValueError)  # MicroPython raises ValueError
-_DECODERS = {T_DATA: _decode_data, T_IMU: _decode_imu, T_STATUS: _decode_status,
-             T_INFO: _decode_info, T_COMMAND: _decode_command}
-
-
-def decode(frame):
-    """One frame (as sent in a BLE notification, or one de-COBSed serial packet)
-    -> dict. Raises FrameError when it is corrupt or unknown."""
-    body = _open(frame)
-    dec = _DECODERS.get(body[0] & 0x0F)
-    if dec is None:
-        raise FrameError("unknown frame type %d" % (body[0] & 0x0F))
     try:
-        return dec(body)
-    except (IndexError, ValueError, UnicodeError, _STRUCT_ERROR) as e:  # truncated fields
-        raise FrameError("malformed frame: %s" % e)
+        if cmd == C_RENAME:
+            args = (rest.decode(),)
+        elif cmd in _CMD_ARGS:
+            fmt = _CMD_ARGS[cmd]
+            if len(rest) != (struct.calcsize(fmt) if fmt else 0):
+                raise FrameError("command %d with %d argument bytes" % (cmd, len(rest)))
+            args = struct.unpack(fmt, rest) if fmt else ()
+        else:
+            args = (rest,)
+    except UnicodeError:
+        raise FrameError("command %d: name is not UTF-8" % cmd)
+    return {"type": "command", "cmd": cmd, "token": token, "args": list(args)}
 
 
 # ---- serial framing: COBS, each packet ends with one 0x00 ---------------------
@@ -321,22 +266,6 @@ def cobs_encode(data):
             code = 1
     out[code_at] = code
     out.append(0)
-    return bytes(out)
-
-
-def cobs_decode(pkt):
-    """pkt without its trailing 0x00."""
-    out = bytearray()
-    i = 0
-    n = len(pkt)
-    while i < n:
-        code = pkt[i]
-        if code == 0 or i + code > n:
-            raise FrameError("bad COBS packet")
-        out.extend(pkt[i + 1:i + code])
-        i += code
-        if code != 0xFF and i < n:
-            out.append(0)
     return bytes(out)
 
 

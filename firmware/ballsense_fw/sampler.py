@@ -2,9 +2,8 @@
 # plus the period, so sleeping late never accumulates into drift. Lateness of
 # every read is kept as jitter statistics.
 from . import protocol as P
+from .ring import WRAP_US
 from .sensors import SensorError
-
-_WRAP_US = 65536000
 
 
 class Sampler:
@@ -44,11 +43,11 @@ class Sampler:
         if late > 1000000:  # stalled for a second: start a fresh schedule
             self.overruns += 1
             self.deadline = c.ticks_us()
-            self.elapsed_us = (self.elapsed_us + late) % _WRAP_US
+            self.elapsed_us = (self.elapsed_us + late) % WRAP_US
             late = 0
-        t_ms = self.elapsed_us // 1000
+        t_us = self.elapsed_us
         self.deadline = c.ticks_add(self.deadline, self.period_us)
-        self.elapsed_us = (self.elapsed_us + self.period_us) % _WRAP_US
+        self.elapsed_us = (self.elapsed_us + self.period_us) % WRAP_US
         self._note(late)
         try:
             v = self.read()
@@ -56,7 +55,7 @@ class Sampler:
             self.error = e
             return False
         self.error = None
-        self.ring.push(v, t_ms)
+        self.ring.push(v, t_us, self.period_us)
         return True
 
     def _note(self, late):

@@ -39,10 +39,8 @@ class Streamer:
             return False
         if pending >= self.max_n or pending * 1000 >= MAX_AGE_MS * rate_hz:
             return True
-        if self.threshold:
-            f = r.force
-            if f[(r.next_seq - 1) % r.cap] >= self.threshold:
-                return True
+        if self.threshold and r.get(r.next_seq - 1) >= self.threshold:
+            return True
         return False
 
     def _frame(self, start, n):

@@ -5,6 +5,7 @@ host needs: a resynchronising serial deframer and the sample assembler."""
 from dataclasses import dataclass, field
 
 from ballsense_fw.protocol import *  # noqa: F401,F403  (re-exported on purpose)
+from ballsense_fw.decode import decode, cobs_decode  # noqa: F401
 from ballsense_fw import protocol as P
 
 MAX_PACKET = 300  # longer than any frame COBS can carry for a 244-byte payload
@@ -45,8 +46,8 @@ class Deframer:
 
     def _check(self, pkt):
         try:
-            frame = P.cobs_decode(pkt)
-            P.decode(frame)
+            frame = cobs_decode(pkt)
+            decode(frame)
         except P.FrameError:
             self.stats.bad_frames += 1
             self.stats.garbage_bytes += len(pkt) + 1

@@ -13,6 +13,7 @@ import struct
 import time
 
 from ballsense_fw import protocol as P
+from ballsense_fw.decode import cobs_decode
 
 from .errors import UserError
 
@@ -92,7 +93,7 @@ class Recording:
     @staticmethod
     def _record(pkt):
         try:
-            raw = P.cobs_decode(pkt)
+            raw = cobs_decode(pkt)
         except P.FrameError:
             return None
         if len(raw) < 7 or P.crc16(raw[:-2]) != raw[-2] | (raw[-1] << 8):

@@ -1,6 +1,7 @@
 # The firmware as a whole on the emulated board, driven with a list link.
 import os
 from ballsense_fw import protocol as P
+from ballsense_fw import decode as D
 from ballsense_fw import config
 from ballsense_fw.app import App
 from ballsense_fw.boards import sim
@@ -21,7 +22,7 @@ def _app():
 
 
 def _decoded(link):
-    return [P.decode(f) for f in link.sent]
+    return [D.decode(f) for f in link.sent]
 
 
 def test_streams_contiguous_samples_after_status():
@@ -52,7 +53,7 @@ def test_threshold_raises_on_ball_alert_with_hysteresis():
     link.inbox = [P.encode_command(P.C_SET_THRESHOLD, 1, 3000, 2000)]
     app.service()
     for v, want in ((1000, False), (3100, True), (2500, True), (1900, False), (2500, False)):
-        app.ring.push(v, 0)
+        app.ring.push(v, app.ring.next_seq * 10000, 10000)
         app._on_ball_alert()
         assert app.alert is want, (v, app.alert)
 
@@ -66,3 +67,15 @@ def test_rename():
     st = [f for f in fr if f["type"] == "status"]
     assert st[0]["error"] == P.E_OK and st[1]["error"] == P.E_RANGE
     assert config.load()["name"] == "QL left"
+
+
+def test_stats_on_request():
+    app, link = _app()
+    app.run(max_samples=30)
+    link.sent = []
+    link.inbox = [P.encode_command(P.C_STATS, 4)]
+    app.service()
+    fr = _decoded(link)
+    stats = [f for f in fr if f["type"] == "stats"][0]
+    assert stats["samples"] == 30 and stats["lost"] == 0 and stats["min_free_heap"] > 0
+    assert [f["token"] for f in fr if f["type"] == "status"] == [4]

@@ -1,4 +1,5 @@
 from ballsense_fw import protocol as P
+from ballsense_fw import decode as D
 from fakes import raises
 
 VECTORS = None  # set by run.py
@@ -20,7 +21,7 @@ def _norm(d):
 
 def test_vectors_decode():
     for v in VECTORS["frames"]:
-        got = _norm(P.decode(_unhex(v["hex"])))
+        got = _norm(D.decode(_unhex(v["hex"])))
         assert got == v["decoded"], "%s: %r != %r" % (v["name"], got, v["decoded"])
 
 
@@ -36,6 +37,8 @@ def test_vectors_encode():
             b = P.encode_status(d)
         elif t == "info":
             b = P.encode_info(d["name"])
+        elif t == "stats":
+            b = P.encode_stats(d)
         else:
             b = P.encode_command(d["cmd"], d["token"], *d["args"])
         assert _hex(b) == v["hex"], "%s: encoded %s, vector %s" % (v["name"], _hex(b), v["hex"])
@@ -43,14 +46,14 @@ def test_vectors_encode():
 
 def test_invalid_vectors_rejected():
     for v in VECTORS["invalid"]:
-        raises(P.FrameError, P.decode, _unhex(v["hex"]))
+        raises(P.FrameError, D.decode, _unhex(v["hex"]))
 
 
 def test_cobs_vectors():
     for v in VECTORS["cobs"]:
         raw = _unhex(v["raw"])
         assert _hex(P.cobs_encode(raw)) == v["encoded"], v
-        assert P.cobs_decode(_unhex(v["encoded"])[:-1]) == raw, v
+        assert D.cobs_decode(_unhex(v["encoded"])[:-1]) == raw, v
 
 
 def test_crc16_check_value():

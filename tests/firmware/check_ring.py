@@ -4,7 +4,7 @@ from ballsense_fw.ring import Ring
 def test_keeps_last_capacity_samples():
     r = Ring(8)
     for i in range(20):
-        r.push(i * 10, i)
+        r.push(i * 10, i * 1000, 1000)
     assert r.oldest() == 12 and r.next_seq == 20
     assert not r.has(11) and r.has(12) and r.has(19) and not r.has(20)
     assert r.values(12, 8, []) == [120, 130, 140, 150, 160, 170, 180, 190]
@@ -22,3 +22,27 @@ def test_sixty_seconds_at_100hz_fit():
     from ballsense_fw import app
     r = Ring(app.RING_SECONDS * 100)
     assert r.cap >= 6000
+
+
+def test_times_follow_the_schedule_and_its_breaks():
+    r = Ring(3000)
+    t = 0
+    for i in range(2500):
+        if i == 700:
+            t += 35000  # a stall: the schedule restarts 35 ms later
+        if i == 1500:
+            pass
+        period = 10000 if i < 1500 else 20000  # rate change to 50 Hz
+        r.push(i, t % 65536000, period)
+        t += period
+    assert r.time_of(0) == 0 and r.time_of(699) == 6990
+    assert r.time_of(700) == 7035 and r.time_of(1499) == 15025
+    assert r.time_of(1500) == 15035 and r.time_of(2499) == (15035 + 999 * 20) & 0xFFFF
+    assert len(r.anchors) <= 8  # a few anchors, not one per sample
+
+
+def test_device_time_wraps_like_the_wire():
+    r = Ring(100)
+    for i in range(10):
+        r.push(0, (65530000 + i * 10000) % 65536000, 10000)
+    assert [r.time_of(i) for i in range(0, 10, 3)] == [65530, 24, 54, 84]

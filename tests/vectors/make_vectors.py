@@ -49,6 +49,9 @@ add("imu, 3 gyro readings every 4th sample",
 st = dict(fw_major=0, fw_minor=1, fw_patch=2, board=1, sensor=1, flags=5, rate_hz=100, battery_pct=87,
           error=2, token=9, next_seq=12345, threshold=40000)
 add("status", crc(struct.pack("<BBBBBBBBBBBHH", 0x13, *st.values())), dict(type="status", **st))
+stats = dict(jitter_p99_us=500, jitter_max_us=1750, overruns=0, min_free_heap=40960, samples=123456, lost=3)
+add("stats", crc(struct.pack("<BHHHIII", 0x16, *stats.values())), dict(type="stats", **stats))
+add("command stats", crc(bytes((0x14, 6, 9))), {"type": "command", "cmd": 6, "token": 9, "args": []})
 add("info (name)", crc(bytes((0x15, 4)) + b"ball"), {"type": "info", "name": "ball"})
 add("command tare", crc(bytes((0x14, 1, 3))), {"type": "command", "cmd": 1, "token": 3, "args": []})
 add("command set_rate 50 Hz", crc(bytes((0x14, 2, 4)) + struct.pack("<H", 50)),

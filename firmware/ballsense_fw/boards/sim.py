@@ -12,7 +12,6 @@ import random
 import time
 
 from ..sensors import fsr as _fsr
-from ..sensors import hx711 as _hx
 
 NAME = "sim"
 BOARD_ID = 0
@@ -22,8 +21,6 @@ VREF_UV = 3300000
 FSR_DIVIDER_OHMS = 330
 HX711_SPS = 80
 MAGIC = b"BSIM"
-_MASK = (1 << 30) - 1
-_HALF = 1 << 29
 
 
 def _env(name, default=None):
@@ -31,40 +28,12 @@ def _env(name, default=None):
     return v if v else default
 
 
-class _Clock:
-    """Device time, optionally running `speed` times faster than the wall."""
-
-    def __init__(self, speed):
-        self.speed = speed
-        real = getattr(time, "ticks_us", None)
-        if real is None:  # CPython
-            def real():
-                return (time.monotonic_ns() // 1000) & _MASK
-        self._real = real
-        if speed == 1 and hasattr(time, "sleep_us"):
-            self.ticks_us = real
-            self.sleep_us = time.sleep_us
-
-    def ticks_us(self):
-        return (self._real() * self.speed) & _MASK
-
-    def ticks_ms(self):
-        return (self.ticks_us() // 1000) & _MASK
-
-    def ticks_add(self, a, b):
-        return (a + b) & _MASK
-
-    def ticks_diff(self, a, b):
-        return ((a - b + _HALF) & _MASK) - _HALF
-
-    def sleep_us(self, us):
-        if hasattr(time, "sleep_us"):
-            time.sleep_us(us // self.speed)
-        else:
-            time.sleep(us / 1e6 / self.speed)
-
-
-clock = _Clock(int(_env("BALLSENSE_SPEED", "1")))
+_SPEED = int(_env("BALLSENSE_SPEED", "1"))
+if _SPEED == 1 and hasattr(time, "ticks_us"):
+    clock = time  # MicroPython's own ticks: the fast path, and no extra RAM
+else:
+    from .sim_clock import Clock
+    clock = Clock(_SPEED)
 _FAULT = _env("BALLSENSE_FAULT", "")
 
 
@@ -103,6 +72,14 @@ class _Trace:
 trace = _Trace(_env("BALLSENSE_SCENARIO"))
 
 
+def trace_now():
+    return trace.now()
+
+
+def fault():
+    return _FAULT
+
+
 def fsr_volts_uv(force_n):
     """Divider output for a force on the ball, from the nominal FSR curve."""
     if force_n < 0.5:
@@ -126,86 +103,29 @@ class _ADC:
         return self.read_uv() * 65535 // VREF_UV
 
 
-class _HX711Chip:
-    """The chip's side of the two-wire protocol."""
-
-    def __init__(self):
-        self.period_us = 1000000 // HX711_SPS
-        self.next_conv = clock.ticks_us()
-        self.word = None
-        self.pulses = 0
-
-    def dout(self):
-        if _FAULT == "hx711_dead":
-            return 1
-        if self.word is None:
-            return 0 if clock.ticks_diff(clock.ticks_us(), self.next_conv) >= 0 else 1
-        if 1 <= self.pulses <= 24:
-            return (self.word >> (24 - self.pulses)) & 1
-        return 1
-
-    def clock_pulse(self):
-        if self.word is None:
-            if self.dout():
-                return
-            raw = int(trace.now()[0] * _hx.NOMINAL_RAW_PER_N) + 30000 + random.randint(-200, 200)
-            self.word = raw & 0xFFFFFF
-            self.pulses = 0
-        self.pulses += 1
-        if self.pulses == 25:  # gain pulse: conversion consumed
-            self.word = None
-            self.next_conv = clock.ticks_add(clock.ticks_us(), self.period_us)
-
-
-_chip = _HX711Chip()
-
-
-class _Pin:
-    def __init__(self, pin, mode):
-        self.pin = pin
-        self.level = 0
-
-    def value(self, v=None):
-        if v is None:
-            return _chip.dout() if self.pin == PINS["hx711_dout"] else self.level
-        if self.pin == PINS["hx711_sck"] and v and not self.level:
-            _chip.clock_pulse()
-        self.level = v
-
-
-class _I2C:
-    """An MPU-6050 at 0x68 whose gyro follows the trace."""
-
-    def __init__(self):
-        self.regs = {0x75: 0x68}
-
-    def _check(self, addr):
-        if addr != 0x68 or _FAULT == "imu_gone":
-            raise OSError(19)  # ENODEV, as machine.I2C raises for a missing device
-
-    def writeto_mem(self, addr, reg, buf):
-        self._check(addr)
-        self.regs[reg] = buf[0]
-
-    def readfrom_mem(self, addr, reg, n):
-        self._check(addr)
-        if reg == 0x43:
-            g = trace.now()
-            return struct.pack(">hhh", *[max(-32768, min(32767, int(v * 65.5))) for v in g[1:4]])
-        return bytes([self.regs.get(reg + i, 0) for i in range(n)])
-
-
 def ADC(pin):
     return _ADC(pin)
 
 
 def Pin(pin, mode):
-    return _Pin(pin, mode)
+    from . import sim_hx711  # loaded only when a ball has one: RAM is scarce
+    return sim_hx711.Pin(pin, mode)
 
 
 def I2C(sda, scl):
-    return _I2C()
+    from . import sim_imu
+    return sim_imu.I2C()
 
 
 def battery_pct():
     return 87
+
+
+def started(deadline_us):
+    """Sample 0's deadline in device ticks (CLOCK_MONOTONIC microseconds, mod
+    2^30, as the host's time.monotonic): lets the host time its latency."""
+    try:
+        with open("clock", "w") as f:
+            f.write("%d %d" % (deadline_us, _SPEED))
+    except OSError:
+        pass

@@ -35,11 +35,14 @@ def test_run_length_across_chunks():
     assert list(a) == [1, 2, 0, 1] and list(b) == [2, 3, 0]
 
 
-def test_detector_events_same_in_any_chunks():
+@pytest.mark.parametrize("given", [True, False])  # False: the gentle max is learnt mid-stream
+def test_detector_events_same_in_any_chunks(given):
     sc = S.session(5)
     t, f, g = sample(sc)
-    ev1, comp1, _ = run(t, f, g, RATE, sc.gentle_max_n)
-    det = Detector(RATE, sc.gentle_max_n)
+    gm = sc.gentle_max_n if given else None
+    ev1, comp1, _ = run(t, f, g, RATE, gm)
+    assert any(e.alert == "pressure_high" for e in ev1)
+    det = Detector(RATE, gm)
     ev2, comp2 = [], []
     i = 0
     rng = np.random.default_rng(1)

@@ -163,7 +163,6 @@ class Detector:
         if self.creep:
             f = f / (1 + self.p.creep * np.log1p(tc / self.p.creep_tau_s))
         self.last_force = f
-        events = self.pressure(t, f, self.gentle_max)
         level = self.lp_level(f)
         slope = self.lp_slope(np.abs(self.diff(level)))
         band = self.bp_jerk(f)
@@ -172,8 +171,13 @@ class Detector:
         g = np.zeros(len(f)) if gyro is None else self.lp_gyro(np.linalg.norm(np.asarray(gyro, float), axis=1))
         idx = np.flatnonzero((self.n + np.arange(len(f))) % self.step == 0)
         self.n += len(f)
+        gm, split, events = self.gentle_max, len(f), []
         for i in idx:
             events += self.m.tick(_Tick(t[i], level[i], slope[i], jerk[i], band[i], g[i], f[i]))
+            if self.gentle_max != gm and split == len(f):
+                split = i + 1  # a gentle max learnt here applies from the next sample
+        events += self.pressure(t[:split], f[:split], gm)
+        events += self.pressure(t[split:], f[split:], self.gentle_max)
         return ordered(events)
 
     def _zero(self, f):

@@ -292,8 +292,22 @@ def calibration(seed=0, weights_kg=(0, 5, 10, 20, 30), hold_s=6.0):
     return b.build("calibration", seed, gentle_max_for(100.0), sensor_noise=False)
 
 
+def spikes(seed=0, n=40):
+    """A steady hold with n presses past the gentle maximum, 2-3 s apart and
+    no sensor artefacts: the first sample above the limit is exact (bench)."""
+    b = _Builder(seed)
+    gm = gentle_max_for(b.load)
+    b.idle(1)
+    b.settle(d=2.0, to=b.load)
+    b._add(np.full(b._n(9), b.load), "hold")  # past the detector's settling
+    for _ in range(n):
+        b.spike(gm)
+        b._add(np.full(b._n(b.rng.uniform(1.5, 2.5)), b.load), "hold")
+    return b.build("spikes", seed, gm, sensor_noise=False)
+
+
 LIBRARY = {"session": session, "demo": demo, "hold": hold, "rolling": rolling, "idle": idle,
-           "calibration": calibration}
+           "calibration": calibration, "spikes": spikes}
 
 
 def make(name="session", seed=0):

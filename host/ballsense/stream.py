@@ -11,6 +11,15 @@ from .errors import UserError
 from .protocol import Assembler, FrameError, decode, encode_command, C_STATUS, C_BACKFILL
 
 BACKFILL_RETRY_S = 2.0  # ask again for a gap still open after this long
+TICKS_MASK = (1 << 30) - 1  # MicroPython's ticks period
+
+
+def now_us():
+    return (time.monotonic_ns() // 1000) & TICKS_MASK
+
+
+def ticks_diff(a, b):
+    return ((a - b + (1 << 29)) & TICKS_MASK) - (1 << 29)
 
 
 @dataclass
@@ -33,6 +42,9 @@ class Stream:
         self.link_events = []  # (host monotonic s, state, info) as the source reports them
         self._asked = {}       # gap end -> when backfill was last requested
         self._token = 1
+        self.latencies_ms = []  # age of each live sample on arrival (emulated ball only)
+        self.data_bytes = self.data_samples = 0  # data frames as received (BLE payload size)
+        self.stats = {}         # the ball's latest stats frame
         source.on_link = self._on_link
 
     def _on_link(self, state, **info):
@@ -65,6 +77,11 @@ class Stream:
             except FrameError:
                 self.bad_frames += 1
                 continue
+            if f["type"] == "data":
+                self.data_bytes += len(raw)
+                self.data_samples += len(f["force"])
+            elif f["type"] == "stats":
+                self.stats = f
             if f["type"] == "status" and self.calib is None:
                 self.calib = calibration.from_status(f, self.asm.name)
                 if self.rec:
@@ -73,7 +90,38 @@ class Stream:
             if self.asm.missing:
                 await self._request_gaps()
             if new:
+                self._latency(new)
                 yield self._batch(new)
+
+    async def drain(self, timeout=10.0):
+        """Keep reading until every gap has been backfilled (or timeout): a
+        link that dropped just before the end still delivers what it owes."""
+        async def until_whole():
+            async for _ in self.batches():
+                if not self.asm.missing:
+                    return
+        if self.asm.missing:
+            try:
+                await asyncio.wait_for(until_whole(), timeout)
+            except asyncio.TimeoutError:
+                pass
+
+    def sample_host_us(self, t_s):
+        """When a sample (device time t_s) was taken, in host monotonic us mod
+        2^30, where the source can tell (the emulated ball); else None."""
+        t0 = getattr(self.src, "device_t0_us", None)
+        if t0 is None or self.asm.t0_ms is None:
+            return None
+        return (t0 + int((self.asm.t0_ms + t_s * 1000) * 1000)) & TICKS_MASK
+
+    def _latency(self, new):
+        """How old each live (not backfilled) sample is when it arrives."""
+        now = now_us()
+        for s in new:
+            at = None if s.late else self.sample_host_us(s.t_s)
+            if at is None:
+                return
+            self.latencies_ms.append(ticks_diff(now, at) / 1000)
 
     def _batch(self, new):
         counts = np.fromiter((s.counts for s in new), float, len(new))
@@ -113,8 +161,8 @@ def concat(batches, seconds=None):
         return None
     cat = lambda k: np.concatenate([getattr(b, k) for b in batches])
     gyro = None
-    if all(b.gyro is not None for b in batches):
-        gyro = np.concatenate([b.gyro for b in batches])
+    if any(b.gyro is not None for b in batches):  # before the first IMU frame: zeros
+        gyro = np.concatenate([b.gyro if b.gyro is not None else np.zeros((len(b.seq), 3)) for b in batches])
     out = Batch(cat("seq"), cat("t_s"), cat("counts"), cat("force_n"), gyro)
     if seconds is not None:
         keep = out.t_s < seconds - 1e-9

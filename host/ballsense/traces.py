@@ -27,6 +27,32 @@ def load(path):
 
 
 def from_csv(path):
+    """Fast path with numpy; the slow path only to name what is wrong."""
+    try:
+        with open(path) as f:
+            head = [h.strip() for h in f.readline().split(",")]
+        if "t_s" in head and "force_n" in head:
+            data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+            if data.shape[1] == len(head) and len(data) >= 2 and np.all(np.isfinite(data)):
+                return _trace(path, head, data)
+    except (ValueError, UnicodeDecodeError, OSError):
+        pass
+    return _from_csv_checked(path)
+
+
+def _trace(path, head, data):
+    col = {c: data[:, i] for i, c in enumerate(head)}
+    t, force = col["t_s"], col["force_n"]
+    _check(path, t, force)
+    gyro = None
+    if all(c in col for c in ("gx_dps", "gy_dps", "gz_dps")):
+        gyro = np.column_stack([col["gx_dps"], col["gy_dps"], col["gz_dps"]])
+    elif "gyro_dps" in col:
+        gyro = np.column_stack([col["gyro_dps"], np.zeros(len(t)), np.zeros(len(t))])
+    return Trace(t, force, gyro)
+
+
+def _from_csv_checked(path):
     try:
         with open(path, newline="") as f:
             rows = list(csv.reader(f))
@@ -48,15 +74,7 @@ def from_csv(path):
     except (ValueError, IndexError):
         bad = next(i for i, row in enumerate(body, 2) if not _numeric(row, len(head)))
         raise UserError(f"{path}: line {bad} is not {len(head)} numbers: fix or delete that line") from None
-    col = {c: data[:, i] for i, c in enumerate(head)}
-    t, force = col["t_s"], col["force_n"]
-    _check(path, t, force)
-    gyro = None
-    if all(c in col for c in ("gx_dps", "gy_dps", "gz_dps")):
-        gyro = np.column_stack([col["gx_dps"], col["gy_dps"], col["gz_dps"]])
-    elif "gyro_dps" in col:
-        gyro = np.column_stack([col["gyro_dps"], np.zeros(len(t)), np.zeros(len(t))])
-    return Trace(t, force, gyro)
+    return _trace(path, head, data)
 
 
 def _numeric(row, n):

@@ -39,15 +39,17 @@ def big(text, scale=1):
 
 
 def bar(force, gentle_max, width):
-    """Force on a 0..1.5 x gentle max scale; the gentle band green, above red."""
+    """Force on a 0..1.5 x gentle max scale; the gentle band green, above red,
+    the gentle maximum a white tick. Built from a few runs, not per cell."""
     top = (gentle_max or 200.0) * 1.5
-    fill = int(min(force, top) / top * width)
-    gm_at = int((gentle_max or top) / top * width)
+    fill = int(min(max(force, 0), top) / top * width)
+    gm_at = min(int((gentle_max or top) / top * width), width - 1)
     t = Text()
-    for i in range(width):
-        ch = "█" if i < fill else "─"
-        style = ("red" if i >= gm_at else "green") if i < fill else ("red" if i >= gm_at else "grey50")
-        t.append("┃" if i == gm_at else ch, style="bold white" if i == gm_at else style)
+    for lo, hi, ch, style in ((0, min(fill, gm_at), "█", "green"), (min(fill, gm_at), gm_at, "─", "grey50"),
+                              (gm_at, gm_at + 1, "┃", "bold white"), (gm_at + 1, max(fill, gm_at + 1), "█", "red"),
+                              (max(fill, gm_at + 1), width, "─", "red")):
+        if hi > lo:
+            t.append(ch * (hi - lo), style=style)
     return t
 
 

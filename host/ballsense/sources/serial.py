@@ -31,7 +31,7 @@ class SerialSource:
 
     def _open(self):
         try:
-            self.ser = serial.serial_for_url(self.port, baudrate=self.baudrate, timeout=0.02)
+            self.ser = serial.serial_for_url(self.port, baudrate=self.baudrate, timeout=0.1)
         except serial.SerialException as e:
             msg = str(e)
             if "busy" in msg.lower() or "Errno 16" in msg:
@@ -43,7 +43,11 @@ class SerialSource:
     def _reader(self, loop):
         while not self._stop.is_set():
             try:
-                data = self.ser.read(4096)
+                # wait for the first byte, then take whatever else has arrived:
+                # a plain read(n) would sit out its timeout and delay alerts
+                data = self.ser.read(1)
+                if data:
+                    data += self.ser.read(self.ser.in_waiting)
             except (serial.SerialException, OSError, TypeError, AttributeError):
                 data = None
             if data is None:

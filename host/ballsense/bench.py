@@ -1,0 +1,172 @@
+"""`ballsense bench`: the speed figures of docs/performance.md, measured on the
+emulated ball (real firmware under micropython, real pty / emulated BLE)."""
+import asyncio
+import fcntl
+import os
+import pty
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+
+import numpy as np
+
+from . import scenarios
+from .detect import Detector
+from .protocol import C_STATS, encode_command
+from .sources import open_source
+from .stream import Stream, now_us, ticks_diff
+
+CLI = [sys.executable, "-m", "ballsense.cli"]
+
+
+async def _alert_latencies(url, seconds):
+    """Pressure alerts on the `spikes` scenario: host time the alert is raised
+    minus the firmware time of the first sample above the gentle maximum."""
+    sc = scenarios.spikes(0)
+    out, firmware = [], {}
+    async with open_source(url) as src:
+        st = Stream(src)
+        det, hist_t, hist_f = None, [], []
+        async for b in st.batches():
+            if det is None:
+                det = Detector(st.asm.rate_hz, sc.gentle_max_n, creep=False)
+            hist_t.extend(b.t_s)
+            hist_f.extend(b.force_n)
+            for e in det.feed(b.t_s, b.force_n, b.gyro):
+                if e.kind == "alert" and e.alert == "pressure_high":
+                    raised = now_us()
+                    first = _first_above(hist_t, hist_f, e.t_s, sc.gentle_max_n)
+                    at = st.sample_host_us(first)
+                    if at is not None:
+                        out.append(ticks_diff(raised, at) / 1000)
+            if b.t_s[-1] >= seconds:
+                break
+        await src.send(encode_command(C_STATS, 7))
+        async for b in st.batches():  # until the stats frame is in
+            if st.stats:
+                break
+        firmware = dict(st.stats, bytes_per_sample=st.data_bytes / max(st.data_samples, 1))
+    return out, firmware
+
+
+def _first_above(ts, fs, t_alert, limit):
+    i = int(np.searchsorted(ts, t_alert))
+    i = min(i, len(fs) - 1)
+    while i > 0 and fs[i - 1] > limit:
+        i -= 1
+    return ts[i]
+
+
+def e2e(url, runs, seconds):
+    lat, fw = [], []
+    for _ in range(runs):
+        a, f = asyncio.run(_alert_latencies(url, seconds))
+        lat += a
+        fw.append(f)
+    return lat, fw
+
+
+def analyze_speed(runs):
+    """One hour at 100 Hz through `ballsense analyze`, start-up included."""
+    parts, n = [], 0
+    seed = 0
+    while n < 360000:
+        sc = scenarios.session(seed)
+        parts.append(sc)
+        n += len(sc.force) // 2
+        seed += 1
+    f = np.concatenate([p.force[::2] for p in parts])[:360000]
+    g = np.concatenate([p.gyro[::2] for p in parts])[:360000]
+    t = np.arange(len(f)) / 100
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "hour.csv")
+        np.savetxt(path, np.column_stack([t, f, g]), fmt="%.2f", delimiter=",",
+                   header="t_s,force_n,gx_dps,gy_dps,gz_dps", comments="")
+        walls = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            subprocess.run(CLI + ["analyze", path, "--json"], check=True, capture_output=True)
+            walls.append(time.perf_counter() - t0)
+    return len(f) / statistics.median(walls), statistics.median(walls)
+
+
+def live_cpu(seconds):
+    """CPU of `ballsense live` (full-screen view on a 110x32 terminal, 100 Hz,
+    the emulated ball's own process not counted), percent of one core, over
+    the steady part of the run."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 32, 110, 0, 0))
+    env = dict(os.environ, TERM="xterm-256color")
+    p = subprocess.Popen(CLI + ["live", "sim://session?seed=1", "--quiet", "--no-record", "--seconds", str(seconds)],
+                         stdin=slave, stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    threading.Thread(target=_drain, args=(master,), daemon=True).start()
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def cpu():
+        fields = open(f"/proc/{p.pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+
+    time.sleep(5)
+    c0, t0 = cpu(), time.monotonic()
+    time.sleep(seconds - 8)
+    c1, t1 = cpu(), time.monotonic()
+    p.wait(30)
+    return 100 * (c1 - c0) / (t1 - t0)
+
+
+def _drain(fd):
+    try:
+        while os.read(fd, 65536):
+            pass
+    except OSError:
+        pass
+
+
+async def _heap(seconds):
+    async with open_source("sim://session?seed=2", heapsize="64k") as src:
+        st = Stream(src)
+        async for b in st.batches():
+            if b.t_s[-1] >= seconds:
+                break
+        await src.send(encode_command(C_STATS, 8))
+        async for b in st.batches():
+            if st.stats:
+                break
+        return st.stats
+
+
+def p95(x):
+    return round(float(np.percentile(x, 95)), 1) if len(x) else None
+
+
+def run(quick=False, ble=True):
+    runs, secs = (1, 12) if quick else (3, 30)
+    out = {}
+    lat, fw = e2e("sim://spikes", runs, secs)
+    out["e2e_alert_latency_p95_ms_serial"] = p95(lat)
+    out["e2e_alert_latency_median_ms_serial"] = round(statistics.median(lat), 1) if lat else None
+    out["alerts_measured_serial"] = len(lat)
+    out["bytes_per_sample"] = round(statistics.median(f["bytes_per_sample"] for f in fw), 3)
+    out["firmware_sample_jitter_p99_ms"] = statistics.median(f["jitter_p99_us"] for f in fw) / 1000
+    if ble:
+        try:
+            lat_b, _ = e2e("sim+ble://spikes", runs, secs)
+            out["e2e_alert_latency_p95_ms_ble"] = p95(lat_b)
+            out["alerts_measured_ble"] = len(lat_b)
+        except ImportError as e:
+            out["e2e_alert_latency_p95_ms_ble"] = None
+            out["ble_unavailable"] = str(e)
+    sps, wall = analyze_speed(1 if quick else 3)
+    out["analyze_samples_per_s"] = round(sps)
+    out["analyze_one_hour_s"] = round(wall, 2)
+    out["live_cpu_percent"] = round(live_cpu(15 if quick else 30), 2)
+    st = asyncio.run(_heap(15 if quick else 60))
+    out["firmware_min_free_heap_bytes"] = st.get("min_free_heap")
+    out["firmware_heapsize_bytes"] = 65536
+    return out

@@ -29,15 +29,10 @@ def run(a):
 async def _summary(stream, pipe, src):
     """Samples the ball made (the range seen, first to newest) against those
     received, after giving outstanding backfill a moment to arrive."""
-    import asyncio
-
     asm = stream.asm
-    for _ in range(50):
-        if not asm.missing:
-            break
-        await asyncio.sleep(0.1)
+    await stream.drain(10)
     expected = asm.newest - asm.first + 1 if asm.first is not None else 0
-    lat = sorted(getattr(src, "latencies_ms", []) or [])
+    lat = sorted(stream.latencies_ms)
     pct = lambda q: round(lat[min(len(lat) - 1, int(q * len(lat)))], 1) if lat else None
     print(json.dumps({"samples_expected": expected, "samples_received": asm.received,
                       "missing": asm.missing_count(), "duplicates": asm.duplicates,

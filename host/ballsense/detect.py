@@ -23,7 +23,7 @@ TICK_HZ = 10
 
 @dataclass(frozen=True)
 class Params:
-    median_k: int = 5                 # removes glitches of up to 2 samples
+    median_k: int = 3                 # removes single-sample glitches, 10 ms delay
     contact_on_n: float = 10.0        # ball carries weight (hysteresis pair)
     contact_off_n: float = 5.0
     zero_tau_s: float = 10.0          # unloaded reading followed this slowly (zero drift)
@@ -31,7 +31,7 @@ class Params:
     creep_tau_s: float = fw_fsr.CREEP_TAU_S
     gentle_from_level: float = 1.25   # gentle max = settled level * this (when not given)
     gentle_learn_s: float = 8.0       # of steady hold before the level is taken
-    pressure_on_s: float = 0.06       # above the gentle max this long -> alert
+    pressure_on_s: float = 0.03       # above the gentle max for 3 samples -> alert
     pressure_deadband: float = 0.05   # clears only below (1 - this) * gentle max ...
     pressure_off_s: float = 0.5       # ... for this long
     settled_slope: float = 0.06       # |slope| / level per second under which the ball is still

@@ -140,7 +140,7 @@ async def _heap(seconds):
         async for b in st.batches():
             if st.stats:
                 break
-        return st.stats
+        return dict(st.stats, bytes_per_sample=st.data_bytes / max(st.data_samples, 1))
 
 
 def p95(x):
@@ -154,7 +154,6 @@ def run(quick=False, ble=True):
     out["e2e_alert_latency_p95_ms_serial"] = p95(lat)
     out["e2e_alert_latency_median_ms_serial"] = round(statistics.median(lat), 1) if lat else None
     out["alerts_measured_serial"] = len(lat)
-    out["bytes_per_sample"] = round(statistics.median(f["bytes_per_sample"] for f in fw), 3)
     out["firmware_sample_jitter_p99_ms"] = statistics.median(f["jitter_p99_us"] for f in fw) / 1000
     if ble:
         try:
@@ -170,5 +169,6 @@ def run(quick=False, ble=True):
     out["live_cpu_percent"] = round(live_cpu(15 if quick else 30), 2)
     st = asyncio.run(_heap(15 if quick else 60))
     out["firmware_min_free_heap_bytes"] = st.get("min_free_heap")
+    out["bytes_per_sample"] = round(st["bytes_per_sample"], 3)  # an ordinary session, 20-byte frames
     out["firmware_heapsize_bytes"] = 65536
     return out

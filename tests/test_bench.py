@@ -1,0 +1,21 @@
+"""The bench measures what it says it measures (figures themselves are printed
+by `ballsense bench`, never asserted: speed is not a pass/fail test here)."""
+import numpy as np
+
+from ballsense import bench
+from ballsense.protocol import data_size, max_samples
+
+
+def test_alert_latency_is_measured_from_the_first_sample_above_the_limit():
+    lat, fw = bench.e2e("sim://spikes", 1, 16)
+    assert len(lat) >= 1 and all(x > 0 for x in lat)  # after the sample, never before it
+    assert fw[0]["samples"] >= 1500 and fw[0]["lost"] == 0
+    n = max_samples(20)
+    # full frames, except that above the threshold every sample goes at once
+    assert data_size(n) / n <= fw[0]["bytes_per_sample"] < data_size(1)
+
+
+def test_first_above():
+    t = np.arange(10) * 0.01
+    f = np.array([1, 1, 5, 1, 1, 6, 7, 8, 9, 9.0])
+    assert bench._first_above(list(t), list(f), 0.08, 4) == t[5]

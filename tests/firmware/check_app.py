@@ -1,24 +1,8 @@
 # The firmware as a whole on the emulated board, driven with a list link.
-import os
 from ballsense_fw import protocol as P
 from ballsense_fw import decode as D
 from ballsense_fw import config
-from ballsense_fw.app import App
-from ballsense_fw.boards import sim
-from fakes import ListLink
-
-
-def _app():
-    for f in (config.FILE,):
-        try:
-            os.remove(f)
-        except OSError:
-            pass
-    cfg = dict(config.DEFAULTS)
-    cfg["board"] = "sim"
-    config.save(cfg)
-    link = ListLink()
-    return App(sim, [link]), link
+from fakes import fresh_app as _app
 
 
 def _decoded(link):

@@ -1,25 +1,12 @@
 # The ball's command parser fed random bytes and random well-formed commands:
 # it never raises, and never leaves an invalid config applied or saved.
-import os
 import random
 
 from ballsense_fw import protocol as P
 from ballsense_fw import config
-from ballsense_fw.app import App
-from ballsense_fw.boards import sim
-from fakes import ListLink
+from fakes import fresh_app as _app
 
 
-def _app():
-    try:
-        os.remove(config.FILE)
-    except OSError:
-        pass
-    cfg = dict(config.DEFAULTS)
-    cfg["board"] = "sim"
-    config.save(cfg)
-    link = ListLink()
-    return App(sim, [link]), link
 
 
 def test_random_bytes_never_crash_or_change_config():

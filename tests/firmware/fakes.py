@@ -49,3 +49,21 @@ def raises(exc, fn, *args):
     except exc as e:
         return e
     raise AssertionError("%s not raised by %s%r" % (exc.__name__, getattr(fn, "__name__", fn), args))
+
+
+def fresh_app():
+    """The firmware's App on the emulated board with a default config file
+    and a list link: -> (app, link)."""
+    import os
+    from ballsense_fw import config
+    from ballsense_fw.app import App
+    from ballsense_fw.boards import sim
+    try:
+        os.remove(config.FILE)
+    except OSError:
+        pass
+    cfg = dict(config.DEFAULTS)
+    cfg["board"] = "sim"
+    config.save(cfg)
+    link = ListLink()
+    return App(sim, [link]), link

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 from ..errors import UserError
+from .process import end
 
 _CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -48,11 +49,6 @@ class DBusDaemon:
     def stop(self):
         if self.proc is None:
             return
-        self.proc.terminate()
-        try:
-            self.proc.wait(3)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        end(self.proc)
         self.proc.stdout.close()
         self.proc = None

@@ -15,6 +15,7 @@ from pathlib import Path
 import ballsense_fw
 
 from .. import scenarios
+from ..emulation.process import end
 from ..errors import UserError
 from .serial import SerialSource
 
@@ -107,12 +108,7 @@ class SimSource(SerialSource):
 
     async def __aexit__(self, *exc):
         if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(3)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            end(self.proc)
             self.stderr = self.proc.stderr.read().decode(errors="replace")
             self.proc.stderr.close()
         await super().__aexit__(*exc)

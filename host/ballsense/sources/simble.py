@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .. import scenarios
 from ..emulation.dbus import DBusDaemon
+from ..emulation.process import end
 from ..errors import UserError
 from .ble import BleSource
 from .sim import FIRMWARE_DIR, micropython_cmd
@@ -109,15 +110,8 @@ class SimBall:
 
 
 def _end(proc):
-    if proc is None or proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(3)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    if proc.stdin:
+    end(proc)
+    if proc is not None and proc.stdin:
         proc.stdin.close()
 
 

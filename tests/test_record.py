@@ -72,3 +72,22 @@ def test_bad_sources_say_what_to_do(tmp_path):
         r = subprocess.run(BALLSENSE + ["record", url, "--seconds", "1", "-o", str(tmp_path / "o.csv")],
                            capture_output=True, text=True, timeout=30)
         assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr, (url, r.stderr)
+
+
+def test_disk_full_while_recording_warns_and_goes_on(tmp_path, capsys):
+    p = tmp_path / "s.rec"
+
+    async def go():
+        w = RecWriter(str(p), {"source": "sim://"})
+        async with open_source("sim://hold?seed=3") as src:
+            st = Stream(src, w)
+            got = await collect(st, seconds=1, wall_limit=20)
+            w.f = open("/dev/full", "wb")  # the disk fills up mid-session
+            got += await collect(st, seconds=3, wall_limit=20)
+        return st, got
+
+    st, got = asyncio.run(go())
+    assert st.rec is None and "recording stopped" in st.rec_error
+    assert "recording stopped" in capsys.readouterr().err
+    assert got[-1].t_s[-1] >= 2.9  # the session went on
+    assert len(Recording(str(p)).frames()) > 5  # what was written before is readable

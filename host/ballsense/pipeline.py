@@ -95,8 +95,8 @@ class Pipeline:
         if self.guide:
             side = v.side
             self.guide.step(v, evs)
-            if v.side != side and self.stream.rec:
-                self.stream.rec.note(side=v.side, t_s=v.t_s)
+            if v.side != side:
+                self.stream._record("note", side=v.side, t_s=v.t_s)
         self.events += evs
 
     def _event(self, v, e):

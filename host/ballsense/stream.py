@@ -1,6 +1,7 @@
 """source -> frames -> calibrated samples: the front half of every command
 (record, live, demo, analyze of a .rec), so they all read balls the same way."""
 import asyncio
+import sys
 import time
 from dataclasses import dataclass
 
@@ -45,13 +46,25 @@ class Stream:
         self.latencies_ms = []  # age of each live sample on arrival (emulated ball only)
         self.data_bytes = self.data_samples = 0  # data frames as received (BLE payload size)
         self.stats = {}         # the ball's latest stats frame
+        self.rec_error = ""
         source.on_link = self._on_link
 
     def _on_link(self, state, **info):
         """Sources call this on link changes (connected, lost, reconnecting...)."""
         self.link_events.append((time.monotonic(), state, info))
-        if self.rec:
-            self.rec.note(link=state, **info)
+        self._record("note", link=state, **info)
+
+    def _record(self, what, *args, **kw):
+        """Write to the recording; if the disk fails (full, gone), say so once
+        and carry on without it: the session matters more than the file."""
+        if self.rec is None:
+            return
+        try:
+            getattr(self.rec, what)(*args, **kw)
+        except OSError as e:
+            self.rec_error = f"recording stopped: {e.strerror or e} ({self.rec.path}); the session goes on"
+            print(f"ballsense: warning: {self.rec_error}", file=sys.stderr)
+            self.rec = None
 
     async def _request_gaps(self):
         now = time.monotonic()
@@ -70,8 +83,7 @@ class Stream:
         """Yields a Batch per group of new samples, in arrival order."""
         await self.src.send(encode_command(C_STATUS, 1))
         async for raw in self.src.frames():
-            if self.rec:
-                self.rec.frame(raw)
+            self._record("frame", raw)
             try:
                 f = decode(raw)
             except FrameError:
@@ -84,8 +96,7 @@ class Stream:
                 self.stats = f
             if f["type"] == "status" and self.calib is None:
                 self.calib = calibration.from_status(f, self.asm.name)
-                if self.rec:
-                    self.rec.note(calibration=self.calib.to_dict())
+                self._record("note", calibration=self.calib.to_dict())
             new = self.asm.feed(f)
             if self.asm.missing:
                 await self._request_gaps()

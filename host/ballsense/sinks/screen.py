@@ -12,7 +12,7 @@ from rich.text import Text
 
 from ..pipeline import Sink
 
-REFRESH_HZ = 5
+REFRESH_HZ = 3  # enough for a number read from the floor; alerts redraw at once
 GLYPHS = {  # 5 rows each
     "0": ["█████", "█   █", "█   █", "█   █", "█████"], "1": ["  ██ ", "   █ ", "   █ ", "   █ ", "  ███"],
     "2": ["█████", "    █", "█████", "█    ", "█████"], "3": ["█████", "    █", " ████", "    █", "█████"],
@@ -79,7 +79,14 @@ def render(v, width=110, height=32):
     if v.cue_text:
         parts += [Text(""), Text(v.cue_text, style="bold green")]
     title = f"ballsense {v.name}".strip()
-    return Panel(Group(*parts), title=title, subtitle=f"t {v.t_s:6.1f} s   Ctrl-C to stop")
+    return Panel(Group(*parts), title=title, subtitle=f"t {v.t_s:4.0f} s   Ctrl-C to stop")
+
+
+def _shown(v):
+    """What the view displays, at the precision it displays it."""
+    hold = int(v.t_s - v.hold_since) if v.hold_since is not None else None
+    return (round(max(v.force_n, 0)), v.state, v.breaths, v.knee_drops, hold, v.alert, v.cue_text, v.link,
+            v.battery, v.alerts, v.side, v.spot, v.gentle_max and round(v.gentle_max), int(v.t_s))
 
 
 class Screen(Sink):
@@ -87,6 +94,7 @@ class Screen(Sink):
         self.console = console or Console()
         self.live = None
         self.last = 0.0
+        self.shown = None
 
     def start(self, view):
         self.live = Live(self._render(view), console=self.console, screen=True,
@@ -98,7 +106,10 @@ class Screen(Sink):
         alert = any(e.kind in ("alert", "alert_clear") for e in events)
         if alert or now - self.last >= 1.0 / REFRESH_HZ:
             self.last = now
-            self.live.update(self._render(view), refresh=True)
+            shown = _shown(view)
+            if alert or shown != self.shown:  # redraw only what changed on screen
+                self.shown = shown
+                self.live.update(self._render(view), refresh=True)
 
     def _render(self, view):
         return render(view, self.console.width, self.console.height)

@@ -172,3 +172,54 @@ def run(quick=False, ble=True):
     out["bytes_per_sample"] = round(st["bytes_per_sample"], 3)  # an ordinary session, 20-byte frames
     out["firmware_heapsize_bytes"] = 65536
     return out
+
+
+def _rss_kb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+async def _soak(minutes, speed, drop_every):
+    """Device-time minutes of streaming over emulated BLE, `speed` times
+    compressed, with link drops at random intervals around drop_every wall
+    seconds. Nothing is kept but counters, so memory growth is the code's."""
+    url = f"sim+ble://session?speed={speed}&disconnect_every={drop_every}&drop_jitter=0.6"
+    heap, rss = [], []
+    async with open_source(url) as src:
+        st = Stream(src)
+        next_check = 60.0
+        async for b in st.batches():
+            if b.t_s[-1] >= next_check:  # once a device minute
+                next_check += 60.0
+                st.stats = {}
+                await src.send(encode_command(C_STATS, 9))
+                rss.append(_rss_kb())
+            if st.stats and (not heap or heap[-1] != st.stats["min_free_heap"]):
+                heap.append(st.stats["min_free_heap"])
+            if b.t_s[-1] >= minutes * 60:
+                break
+        await st.drain(20)
+        st.stats = {}
+        await src.send(encode_command(C_STATS, 10))
+        try:
+            await asyncio.wait_for(_until_stats(st), 10)
+        except asyncio.TimeoutError:
+            pass
+        if st.stats:
+            heap.append(st.stats["min_free_heap"])
+        asm = st.asm
+        return {"device_minutes": minutes, "speed": speed, "samples_expected": asm.newest - asm.first + 1,
+                "samples_received": asm.received, "missing": asm.missing_count(), "duplicates": asm.duplicates,
+                "reconnects": src.reconnects, "firmware_lost": st.stats.get("lost"),
+                "firmware_min_free_heap_first_last": [heap[0], heap[-1]] if heap else None,
+                "host_rss_kb_first_last": [rss[0], rss[-1]] if rss else None}
+
+
+async def _until_stats(st):
+    async for _ in st.batches():
+        if st.stats:
+            return
+
+
+def soak(minutes=60, speed=10, drop_every=20):
+    return asyncio.run(_soak(minutes, speed, drop_every))

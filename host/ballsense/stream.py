@@ -3,6 +3,7 @@
 import asyncio
 import sys
 import time
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +44,9 @@ class Stream:
         self.link_events = []  # (host monotonic s, state, info) as the source reports them
         self._asked = {}       # gap end -> when backfill was last requested
         self._token = 1
-        self.latencies_ms = []  # age of each live sample on arrival (emulated ball only)
+        # age of each live sample on arrival (emulated ball only); bounded so a
+        # long session does not grow
+        self.latencies_ms = deque(maxlen=200000)
         self.data_bytes = self.data_samples = 0  # data frames as received (BLE payload size)
         self.stats = {}         # the ball's latest stats frame
         self.rec_error = ""

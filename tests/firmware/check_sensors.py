@@ -60,3 +60,28 @@ def test_imu_rotation_and_absence():
         raises(SensorError, MPU6050, sim.I2C(4, 5))
     finally:
         sim._FAULT = ""
+
+
+def test_trace_keeps_time_past_the_ticks_wrap():
+    # ticks differences are valid only within 2^29 us (~9 min): the trace must
+    # count its rows step by step, not from its start time
+    import struct
+    from fakes import VirtualClock
+    with open("t.bsim", "wb") as f:
+        f.write(struct.pack("<4sHHB", b"BSIM", 1, 10, 1))
+        for i in range(20000):  # 2000 s at 10 rows a second
+            f.write(struct.pack("<f", float(i)))
+    old = sim.clock
+    sim.clock = VirtualClock()
+    try:
+        tr = sim._Trace("t.bsim")
+        for _ in range(1200):  # 1200 s in 1 s steps
+            sim.clock.sleep_us(1000000)
+            tr.now()
+        assert tr.now()[0] == 12000.0
+        for _ in range(900):  # past the end: the last row holds
+            sim.clock.sleep_us(1000000)
+            tr.now()
+        assert tr.now()[0] == 19990.0  # the last row it reached (1 s steps skip rows)
+    finally:
+        sim.clock = old

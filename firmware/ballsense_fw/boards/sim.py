@@ -44,8 +44,11 @@ class _Trace:
     def __init__(self, path):
         self.f = None
         self.row = (0.0, 0.0, 0.0, 0.0)
-        self.t0 = clock.ticks_us()
-        self.i = -1
+        self.last = clock.ticks_us()
+        self.acc_us = 0  # time since the current row began
+        self.i = 0       # current row; counted up step by step, because a
+        # ticks difference is only valid within 2^29 us (about 9 minutes)
+        self.loaded = -1
         if not path:
             return
         self.f = open(path, "rb")
@@ -54,18 +57,27 @@ class _Trace:
             raise ValueError("%s is not a ballsense scenario file" % path)
         self.fmt = "<%df" % self.ch
         self.size = 4 * self.ch
+        self.row_us = 1000000 // self.rate
+        self.rows = None
 
     def now(self):
         if self.f is None:
             return self.row
-        i = clock.ticks_diff(clock.ticks_us(), self.t0) * self.rate // 1000000
-        if i != self.i:
-            self.f.seek(9 + i * self.size)
+        t = clock.ticks_us()
+        self.acc_us += clock.ticks_diff(t, self.last)
+        self.last = t
+        if self.acc_us >= self.row_us:
+            self.i += self.acc_us // self.row_us
+            self.acc_us %= self.row_us
+        if self.i != self.loaded and (self.rows is None or self.loaded < self.rows - 1):
+            self.f.seek(9 + self.i * self.size)
             b = self.f.read(self.size)
             if len(b) == self.size:
                 r = struct.unpack(self.fmt, b)
                 self.row = r if self.ch == 4 else (r[0], 0.0, 0.0, 0.0)
-            self.i = i
+                self.loaded = self.i
+            else:  # past the end: the last row holds
+                self.rows = self.loaded + 1
         return self.row
 
 

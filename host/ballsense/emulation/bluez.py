@@ -391,8 +391,9 @@ def main(argv=None):
     p.add_argument("--per-event", type=int, default=4)
     p.add_argument("--disconnect-every", type=float, default=0)
     p.add_argument("--supervision-ms", type=float, default=500)
+    p.add_argument("--drop-jitter", type=float, default=0, help="random spread of the drop interval, 0..1")
     a = p.parse_args(argv)
-    radio = Radio(a.interval_ms, a.per_event, a.disconnect_every, a.supervision_ms)
+    radio = Radio(a.interval_ms, a.per_event, a.disconnect_every, a.supervision_ms, drop_jitter=a.drop_jitter)
 
     async def run():
         task = asyncio.current_task()

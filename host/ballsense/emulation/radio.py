@@ -16,6 +16,7 @@ What it models, and why:
 Wire format both ways: kind (1 byte), payload length (u16 LE), payload; see
 the stand-in module for the kinds."""
 import asyncio
+import random
 import json
 import struct
 from collections import deque
@@ -67,10 +68,11 @@ class Listener:
 
 class Radio:
     def __init__(self, interval_ms=15, per_event=4, disconnect_every=0.0, supervision_ms=500,
-                 central_mtu=ATT_MTU_CENTRAL):
+                 central_mtu=ATT_MTU_CENTRAL, drop_jitter=0.0):
         self.interval = interval_ms / 1000
         self.per_event = per_event
         self.disconnect_every = float(disconnect_every or 0)
+        self.drop_jitter = float(drop_jitter)  # drops every disconnect_every * (1 +- jitter) s
         self.supervision = supervision_ms / 1000
         self.central_mtu = central_mtu
         self.listener = Listener()
@@ -229,5 +231,6 @@ class Radio:
 
     async def _dropper(self):
         while True:
-            await asyncio.sleep(self.disconnect_every)
+            j = self.drop_jitter
+            await asyncio.sleep(self.disconnect_every * random.uniform(1 - j, 1 + j))
             self.drop()

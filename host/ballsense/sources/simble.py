@@ -33,12 +33,12 @@ class SimBall:
     """The emulated world: bus, BlueZ, radio and ball. stop() cleans up all of it."""
 
     def __init__(self, scenario="session", seed=0, speed=1, sensor="fsr", imu=True, disconnect_every=0,
-                 interval_ms=15, per_event=4, name=BALL_NAME):
+                 interval_ms=15, per_event=4, name=BALL_NAME, drop_jitter=0.0):
         self.scenario = scenarios.make(scenario, seed) if scenario != "none" else None
         self.speed = speed
         self.cfg = {"name": name, "board": "sim", "sensor": sensor, "imu": imu}
         self.radio_args = ["--disconnect-every", str(disconnect_every), "--interval-ms", str(interval_ms),
-                           "--per-event", str(per_event)]
+                           "--per-event", str(per_event), "--drop-jitter", str(drop_jitter)]
         self.dir = None
         self.dbus = None
         self.bluez = None
@@ -123,12 +123,12 @@ class SimBleSource(BleSource):
     link = "sim-ble"
 
     def __init__(self, scenario="session", seed=0, speed=1, sensor="fsr", imu=1, disconnect_every=0,
-                 interval_ms=15, per_event=4, give_up=60, **kw):
+                 interval_ms=15, per_event=4, give_up=60, drop_jitter=0, **kw):
         super().__init__(BALL_NAME, give_up=give_up, **kw)
         try:
             self.speed = int(speed)
             self.world = SimBall(scenario, int(seed), self.speed, sensor, _flag(imu), float(disconnect_every),
-                                 float(interval_ms), int(per_event))
+                                 float(interval_ms), int(per_event), drop_jitter=float(drop_jitter))
         except ValueError:
             raise UserError("sim+ble:// options: seed, speed, per_event are integers; disconnect_every, "
                             "interval_ms, give_up are seconds/ms, e.g. sim+ble://session?disconnect_every=9") from None

@@ -31,11 +31,7 @@ class App:
         self.clock = self.board.clock
         self.sensor = boards.make_sensor(self.board, self.cfg)
         self.imu = None
-        if self.cfg["imu"]:
-            try:
-                self.imu = boards.make_imu(self.board)
-            except SensorError:
-                self.error = P.E_SENSOR
+        self._start_imu()
         self.sampler = Sampler(self.clock, self.sensor.read, self.ring, self.cfg["rate_hz"])
         self.streamer = Streamer(self.ring, self.cfg["payload"])
         self.streamer.threshold = self.cfg["threshold"]
@@ -46,6 +42,14 @@ class App:
         self.token = 0
         self.alert = False
         self.min_free = gc.mem_free() if hasattr(gc, "mem_free") else 0
+
+    def _start_imu(self):
+        """(Re)connect the IMU the config asks for; retried once a second."""
+        if self.cfg["imu"] and self.imu is None:
+            try:
+                self.imu = boards.make_imu(self.board)
+            except SensorError:
+                self.error = P.E_SENSOR
 
     def _default_links(self):
         from .usb import SerialLink
@@ -75,7 +79,7 @@ class App:
 
     def status(self):
         flags = (P.F_IMU if self.imu else 0) | (P.F_ALERT if self.alert else 0)
-        if self.sampler.error:
+        if self.sampler.error or (self.cfg["imu"] and self.imu is None):
             flags |= P.F_SENSOR_FAULT
         err = self.error or (P.E_SENSOR if self.sampler.error else P.E_OK)
         st = {"fw_major": VERSION[0], "fw_minor": VERSION[1], "fw_patch": VERSION[2],
@@ -99,6 +103,7 @@ class App:
             g = self.imu.gyro_dps()
         except SensorError:
             self.error = P.E_SENSOR
+            self.imu = None  # reconnected by _start_imu
             return
         if not self.gyro:
             self.gyro_seq = self.ring.next_seq - 1
@@ -144,6 +149,7 @@ class App:
             self.service()
             if c.ticks_diff(c.ticks_ms(), last_status) >= P.STATUS_PERIOD_MS:
                 last_status = c.ticks_ms()
+                self._start_imu()
                 self.send_all(self.status())
                 if self.min_free:  # live data only: collect first (cheap, and it defragments)
                     gc.collect()

@@ -63,3 +63,37 @@ def test_stats_on_request():
     stats = [f for f in fr if f["type"] == "stats"][0]
     assert stats["samples"] == 30 and stats["lost"] == 0 and stats["min_free_heap"] > 0
     assert [f["token"] for f in fr if f["type"] == "status"] == [4]
+
+
+def test_dead_sensor_keeps_the_link_and_recovers():
+    from ballsense_fw.boards import sim
+    from ballsense_fw import config as cfgmod
+    app, link = _app()
+    cfg = dict(app.cfg)
+    cfg["sensor"], cfg["imu"] = "hx711", True
+    cfgmod.save(cfg)
+    sim._FAULT = "hx711_dead"
+    try:
+        app, link = _app_with(cfg)
+        app.sensor.last_ok -= 10000  # it has been silent for a while
+        app.run(max_samples=0)
+        for _ in range(5):
+            app.sampler.step()
+        link.inbox = [P.encode_command(P.C_STATUS, 5)]
+        app.service()
+        st = _decoded(link)[-1]  # still answering, and saying what is wrong
+        assert st["type"] == "status" and st["token"] == 5
+        assert st["error"] == P.E_SENSOR and st["flags"] & P.F_SENSOR_FAULT and app.ring.next_seq == 0
+    finally:
+        sim._FAULT = ""
+    for _ in range(20):  # the chip answers again: samples resume
+        app.sampler.step()
+    assert app.ring.next_seq > 0 and app.sampler.error is None
+
+
+def _app_with(cfg):
+    from fakes import ListLink
+    from ballsense_fw.app import App
+    from ballsense_fw.boards import sim
+    link = ListLink()
+    return App(sim, [link]), link

@@ -15,6 +15,9 @@ def load(name):
     return b
 
 
+from ..sensors import SensorError
+
+
 def make_sensor(board, cfg):
     """The force sensor named in the config, on this board's pins."""
     p = board.PINS
@@ -22,7 +25,10 @@ def make_sensor(board, cfg):
         from ..sensors.hx711 import HX711
         s = HX711(board.Pin(p["hx711_dout"], "in"), board.Pin(p["hx711_sck"], "out"),
                   board.clock, sps=board.HX711_SPS, shift=cfg["hx711_shift"])
-        s.tare()
+        try:
+            s.tare()
+        except SensorError:
+            pass  # the ball still boots: every read retries and status reports the fault
         return s
     from ..sensors.fsr import FSR
     return FSR(board.ADC(p["fsr_adc"]), board.VREF_UV)

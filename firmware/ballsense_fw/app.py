@@ -36,6 +36,7 @@ class App:
         self.streamer = Streamer(self.ring, self.cfg["payload"])
         self.streamer.threshold = self.cfg["threshold"]
         self.control = Control(self)
+        self.bonds = self.pairing = None  # BLE only: the cable needs no pairing, and RAM is scarce
         self.links = links if links is not None else self._default_links()
         self.gyro = []
         self.gyro_seq = 0
@@ -59,8 +60,17 @@ class App:
         except ImportError:
             return links
         from .ble import BleLink
+        self.enable_pairing()
         links.append(BleLink(self))
         return links
+
+    def enable_pairing(self):
+        """The bond store and the squeeze gesture, for a ball with a radio."""
+        from .bonds import Bonds
+        from .pairing import Pairing, FIRM_N, RELEASE_N
+        self.bonds = Bonds()
+        self.pairing = Pairing(self.clock, boards.nominal_counts(self.board, self.cfg, FIRM_N),
+                               boards.nominal_counts(self.board, self.cfg, RELEASE_N))
 
     def set_rate(self, hz):
         if self.ring.cap < RING_SECONDS * hz:
@@ -79,6 +89,7 @@ class App:
 
     def status(self):
         flags = (P.F_IMU if self.imu else 0) | (P.F_ALERT if self.alert else 0)
+        flags |= P.F_PAIRING if self.pairing and self.pairing.is_open() else 0
         if self.sampler.error or (self.cfg["imu"] and self.imu is None):
             flags |= P.F_SENSOR_FAULT
         err = self.error or (P.E_SENSOR if self.sampler.error else P.E_OK)
@@ -120,10 +131,27 @@ class App:
         v = self.ring.get(self.ring.next_seq - 1)
         self.alert = v >= on if not self.alert else v >= off
 
+    def _pairing_window(self):
+        """Bonding follows the window; a new bond closes it (one gesture, one host)."""
+        p = self.pairing
+        if self.ring.next_seq and p.feed(self.ring.get(self.ring.next_seq - 1)):
+            self.send_all(self.status())  # tell a listening host at once
+        for link in self.links:
+            if getattr(link, "bonded_now", False):
+                link.bonded_now = False
+                p.close()
+            if hasattr(link, "set_bondable"):
+                link.set_bondable(p.is_open())
+        if self.bonds.dirty:
+            try:
+                self.bonds.save()
+            except OSError:
+                self.error = P.E_STORAGE
+
     def service(self):
         for link in self.links:
             for raw in link.commands():
-                self.error, self.token = self.control.handle(raw)
+                self.error, self.token = self.control.handle(raw, link)
                 link.send(self.status())
         while True:
             f = self.streamer.next_frame(self.cfg["rate_hz"])
@@ -146,6 +174,8 @@ class App:
                 if self.imu:
                     self._sample_imu()
                 self._on_ball_alert()
+                if self.pairing:
+                    self._pairing_window()
             self.service()
             if c.ticks_diff(c.ticks_ms(), last_status) >= P.STATUS_PERIOD_MS:
                 last_status = c.ticks_ms()

@@ -44,11 +44,18 @@ _IRQ_CENTRAL_DISCONNECT = const(2)
 _IRQ_GATTS_WRITE = const(3)
 _IRQ_MTU_EXCHANGED = const(21)
 _IRQ_CONNECTION_UPDATE = const(27)
+_IRQ_ENCRYPTION_UPDATE = const(28)
+_IRQ_GET_SECRET = const(29)
+_IRQ_SET_SECRET = const(30)
+_IO_CAPABILITY_NO_INPUT_OUTPUT = const(3)
+_SEC_OURS = const(1)   # secret types of the store (NimBLE's; 3 = subscriptions)
+_SEC_PEERS = const(2)
 
 _FLAG_READ = const(0x0002)
 _FLAG_WRITE_NO_RESPONSE = const(0x0004)
 _FLAG_WRITE = const(0x0008)
 _FLAG_NOTIFY = const(0x0010)
+_FLAG_WRITE_ENCRYPTED = const(0x1000)
 
 _ADV_INTERVAL_US = const(100000)
 MTU_WANTED = const(247)        # largest ATT MTU we accept (payload 244)
@@ -88,6 +95,15 @@ class BleLink:
         self.ble = bluetooth.BLE()
         self.ble.active(True)
         self.ble.config(gap_name=app.cfg["name"], mtu=MTU_WANTED)
+        # Security: LE Secure Connections, Just Works (the ball has no display
+        # or keys; the squeeze gesture is the physical check). Bonding is off
+        # except while the pairing window is open (set_bondable).
+        self.ble.config(le_secure=True, mitm=False, io=_IO_CAPABILITY_NO_INPUT_OUTPUT, bond=False)
+        self.bondable = False
+        self.bonds = app.bonds
+        self.trusted = False    # this link is encrypted with a bonded key: it may command
+        self.bonded_now = False  # a new bond was made (the App closes the window)
+        self.peer_key = None     # the connected host's key in the bond store
         self.ble.irq(self._irq)
         self._register(bluetooth)
         self.connected = False
@@ -110,7 +126,8 @@ class BleLink:
     def _register(self, bluetooth):
         U = bluetooth.UUID
         ball = (U(SERVICE_UUID), ((U(DATA_UUID), _FLAG_NOTIFY | _FLAG_READ),
-                                  (U(CONTROL_UUID), _FLAG_WRITE | _FLAG_WRITE_NO_RESPONSE)))
+                                  (U(CONTROL_UUID), _FLAG_WRITE | _FLAG_WRITE_NO_RESPONSE
+                                   | _FLAG_WRITE_ENCRYPTED)))
         info = (U(DEVICE_INFO_SERVICE), ((U(0x2A29), _FLAG_READ), (U(0x2A24), _FLAG_READ),
                                          (U(0x2A26), _FLAG_READ)))
         batt = (U(BATTERY_SERVICE), ((U(BATTERY_LEVEL), _FLAG_READ | _FLAG_NOTIFY),))
@@ -127,12 +144,15 @@ class BleLink:
         if event == _IRQ_CENTRAL_CONNECT:
             self.conn = data[0]
             self.connected = True
+            self.trusted = False
+            self.peer_key = None
             self._hello = True
             self._q = []
             self._qbytes = 0
         elif event == _IRQ_CENTRAL_DISCONNECT:
             self.conn = None
             self.connected = False
+            self.trusted = False
             self._mtu = 23  # back to the default payload for the next central
             self._readvertise = True
             self.reconnects += 1
@@ -143,6 +163,31 @@ class BleLink:
             self._mtu = data[1]
         elif event == _IRQ_CONNECTION_UPDATE:
             self._interval_ms = max(8, data[1] * 5 // 4)  # units of 1.25 ms
+        elif event == _IRQ_ENCRYPTION_UPDATE:
+            conn, encrypted, _auth, bonded, _size = data
+            if conn == self.conn:
+                self.trusted = bool(encrypted and bonded)
+        elif event == _IRQ_GET_SECRET:
+            sec_type, index, key = data
+            if key is not None:
+                key = bytes(key)
+                if sec_type in (_SEC_OURS, _SEC_PEERS):
+                    self.peer_key = key  # the stack is looking up the connecting host
+            return self.bonds.get(sec_type, index, key)
+        elif event == _IRQ_SET_SECRET:
+            sec_type, key, value = data
+            if value is not None and not self.bondable:
+                return False  # no new keys outside the pairing window
+            if sec_type in (_SEC_OURS, _SEC_PEERS) and value is not None:
+                self.bonded_now = True  # a new host's keys: the App closes the window
+                self.peer_key = bytes(key)
+            return self.bonds.set(sec_type, key, None if value is None else bytes(value))
+
+    def set_bondable(self, on):
+        """Open or close bonding (the pairing window)."""
+        if on != self.bondable:
+            self.bondable = on
+            self.ble.config(bond=on)
 
     def _advertise(self):
         adv, resp = adv_payloads(self.app.cfg["name"], self.app.board.battery_pct())

@@ -8,12 +8,16 @@ class Control:
     def __init__(self, ball):
         self.ball = ball  # the App: cfg, sampler, streamer, sensor
 
-    def handle(self, raw):
-        """raw command frame -> (error, token)."""
+    def handle(self, raw, link=None):
+        """raw command frame -> (error, token). An untrusted link (BLE without
+        a bond) gets E_NOT_PAIRED for every command: it may only listen."""
         try:
             c = P.decode_command(raw)
         except P.FrameError:
             return P.E_BAD_FRAME, 0
+        if not getattr(link, "trusted", True):
+            return P.E_NOT_PAIRED, c["token"]
+        self.link = link
         fn = getattr(self, "do_" + P.COMMAND_NAMES.get(c["cmd"], "unknown"), None)
         if fn is None:
             return P.E_UNKNOWN_COMMAND, c["token"]
@@ -61,6 +65,13 @@ class Control:
 
     def do_stats(self):
         self.ball.send_all(self.ball.stats())
+        return P.E_OK
+
+    def do_forget_pairings(self):
+        """Every host forgets... except the one asking (a lost phone is revoked
+        from the laptop); over USB, all of them."""
+        if self.ball.bonds:  # a ball without a radio has none
+            self.ball.bonds.forget_all(keep=getattr(self.link, "peer_key", None))
         return P.E_OK
 
     def do_rename(self, name):

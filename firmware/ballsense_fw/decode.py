@@ -8,7 +8,8 @@ from .protocol import FrameError, HDR_SIZE, CRC_SIZE
 
 TYPE_NAMES = {1: "data", 2: "imu", 3: "status", 4: "command", 5: "info", 6: "stats"}
 ERROR_NAMES = {0: "ok", 1: "bad_frame", 2: "out_of_range", 3: "unknown_command",
-               4: "sensor_not_responding", 5: "backfill_range_gone", 6: "storage"}
+               4: "sensor_not_responding", 5: "backfill_range_gone", 6: "storage",
+               7: "not_paired"}
 _STRUCT_ERROR = getattr(struct, "error", ValueError)  # MicroPython raises ValueError
 
 

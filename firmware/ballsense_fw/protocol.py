@@ -27,8 +27,9 @@ C_SET_THRESHOLD = const(3)
 C_BACKFILL = const(4)
 C_RENAME = const(5)
 C_STATS = const(6)
+C_FORGET_PAIRINGS = const(7)
 COMMAND_NAMES = {0: "status", 1: "tare", 2: "set_rate", 3: "set_threshold",
-                 4: "backfill", 5: "rename", 6: "stats"}
+                 4: "backfill", 5: "rename", 6: "stats", 7: "forget_pairings"}
 
 # Error codes carried by status frames.
 E_OK = const(0)
@@ -38,6 +39,7 @@ E_UNKNOWN_COMMAND = const(3)
 E_SENSOR = const(4)
 E_BACKFILL_GONE = const(5)
 E_STORAGE = const(6)
+E_NOT_PAIRED = const(7)  # a BLE host that has not bonded with the ball: see docs/ble.md
 
 # Status flags.
 F_IMU = const(1)
@@ -213,7 +215,7 @@ def encode_stats(st):
 # ---- commands -----------------------------------------------------------------
 
 _CMD_ARGS = {C_STATUS: "", C_TARE: "", C_SET_RATE: "<H", C_SET_THRESHOLD: "<HH",
-             C_BACKFILL: "<HH", C_STATS: ""}
+             C_BACKFILL: "<HH", C_STATS: "", C_FORGET_PAIRINGS: ""}
 
 
 def encode_command(cmd, token, *args):

@@ -85,6 +85,8 @@ class Pipeline:
         st = self.stream.status
         v.battery = st.get("battery_pct", v.battery)
         v.name = self.stream.asm.name or v.name
+        if self.stream.not_paired and "not paired" not in v.link:
+            v.link += ", NOT PAIRED: listen only"
         v.history.append((v.t_s, v.force_n))
         if len(v.history) > 600:
             del v.history[:100]

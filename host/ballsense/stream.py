@@ -10,9 +10,11 @@ import numpy as np
 
 from . import calibration
 from .errors import UserError
-from .protocol import Assembler, FrameError, decode, encode_command, C_STATUS, C_BACKFILL
+from .protocol import Assembler, FrameError, decode, encode_command, C_STATUS, C_BACKFILL, E_NOT_PAIRED
 
 BACKFILL_RETRY_S = 2.0  # ask again for a gap still open after this long
+NOT_PAIRED = ("the ball lets this computer listen but not command it (not paired over Bluetooth): samples lost "
+              "in a dropout are not recovered and the on-ball alert is off; run `ballsense pair` once")
 TICKS_MASK = (1 << 30) - 1  # MicroPython's ticks period
 
 
@@ -50,6 +52,7 @@ class Stream:
         self.data_bytes = self.data_samples = 0  # data frames as received (BLE payload size)
         self.stats = {}         # the ball's latest stats frame
         self.rec_error = ""
+        self.not_paired = False  # the ball refuses our commands (BLE without a bond)
         source.on_link = self._on_link
 
     def _on_link(self, state, **info):
@@ -97,6 +100,9 @@ class Stream:
                 self.data_samples += len(f["force"])
             elif f["type"] == "stats":
                 self.stats = f
+            if f["type"] == "status" and f["error"] == E_NOT_PAIRED and not self.not_paired:
+                self.not_paired = True
+                print(f"ballsense: warning: {NOT_PAIRED}", file=sys.stderr)
             if f["type"] == "status" and self.calib is None:
                 self.calib = calibration.from_status(f, self.asm.name)
                 self._record("note", calibration=self.calib.to_dict())

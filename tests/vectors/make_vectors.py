@@ -63,6 +63,7 @@ add("command backfill", crc(bytes((0x14, 4, 6)) + struct.pack("<HH", 65530, 20))
 add("command rename", crc(bytes((0x14, 5, 7)) + "Kugel ü".encode()),
     {"type": "command", "cmd": 5, "token": 7, "args": ["Kugel ü"]})
 add("command status", crc(bytes((0x14, 0, 8))), {"type": "command", "cmd": 0, "token": 8, "args": []})
+add("command forget_pairings", crc(bytes((0x14, 7, 11))), {"type": "command", "cmd": 7, "token": 11, "args": []})
 
 good = data(7, 1234, f)
 bad = [

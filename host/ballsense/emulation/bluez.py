@@ -1,9 +1,11 @@
 """An emulated BlueZ: a dbus-fast service that owns `org.bluez` on a private
 system bus and implements the part of BlueZ's documented D-Bus API that
 bleak's BlueZ backend uses (ObjectManager on /, Adapter1 discovery, Device1
-Connect/Disconnect/ServicesResolved, GattService1, GattCharacteristic1 with
-StartNotify/StopNotify/ReadValue/WriteValue and notifications as `Value`
-PropertiesChanged). Behind it is the emulated radio (radio.py), which the
+Connect/Disconnect/ServicesResolved, Device1.Pair with Paired/Bonded/Trusted,
+GattService1, GattCharacteristic1 with StartNotify/StopNotify/ReadValue/
+WriteValue and notifications as `Value` PropertiesChanged). Like bluetoothd it
+keeps the key of a bonded ball and encrypts with it on every connection, and
+when a write is refused for insufficient encryption it pairs and retries. Behind it is the emulated radio (radio.py), which the
 ball's stand-in `bluetooth` module connects to.
 
 Run as its own process, like bluetoothd:
@@ -20,7 +22,7 @@ from dbus_fast.aio import MessageBus
 from dbus_fast.constants import PropertyAccess
 from dbus_fast.service import ServiceInterface, dbus_method, dbus_property
 
-from .radio import Radio, Listener
+from .radio import Radio, Listener, InsufficientEncryption
 
 HCI = "/org/bluez/hci0"
 BALL_ADDRESS = "C0:FF:EE:BA:11:01"
@@ -104,6 +106,8 @@ class Device(ServiceInterface):
         self.rssi = -58
         self.connected = False
         self.resolved = False
+        self.trusted = False
+        self.session_paired = False  # paired on this connection without a bond
 
     @dbus_property(access=R)
     def Address(self) -> "s":
@@ -143,15 +147,19 @@ class Device(ServiceInterface):
 
     @dbus_property(access=R)
     def Paired(self) -> "b":
-        return False
+        return self.bz.key is not None or self.session_paired
 
     @dbus_property(access=R)
     def Bonded(self) -> "b":
-        return False
+        return self.bz.key is not None
 
-    @dbus_property(access=R)
+    @dbus_property()
     def Trusted(self) -> "b":
-        return False
+        return self.trusted
+
+    @Trusted.setter
+    def Trusted(self, value: "b"):
+        self.trusted = value
 
     @dbus_property(access=R)
     def Blocked(self) -> "b":
@@ -177,9 +185,27 @@ class Device(ServiceInterface):
             raise _failed("Software caused connection abort")  # not advertising: nobody answered
         self.connected = True
         self.emit_properties_changed({"Connected": True})
+        if self.bz.key is not None and not await self.bz.radio.encrypt(self.bz.key):
+            print("the ball refused our key (it forgot the bond): link left unencrypted", file=sys.stderr)
         self.bz.export_gatt()
         self.resolved = True
         self.emit_properties_changed({"ServicesResolved": True})
+
+    @dbus_method()
+    async def Pair(self):
+        if not self.connected:
+            await self.Connect()
+        try:
+            await self.bz.pair()
+        except (ConnectionError, asyncio.TimeoutError):
+            raise DBusError("org.bluez.Error.AuthenticationFailed", "Authentication Failed") from None
+
+    @dbus_method()
+    def CancelPairing(self):
+        pass  # pairing is quick here: nothing left to cancel
+
+    def paired_changed(self):
+        self.emit_properties_changed({"Paired": self.Paired, "Bonded": self.Bonded})
 
     @dbus_method()
     def Disconnect(self):
@@ -193,6 +219,9 @@ class Device(ServiceInterface):
                                       "ServiceData": self.ServiceData})
 
     def lost(self):
+        if self.session_paired:
+            self.session_paired = False  # no keys kept: not paired after this link
+            self.paired_changed()
         if self.resolved or self.connected:
             self.connected = self.resolved = False
             self.emit_properties_changed({"ServicesResolved": False})
@@ -265,10 +294,14 @@ class GattCharacteristic(ServiceInterface):
         return self.value
 
     @dbus_method()
-    def WriteValue(self, value: "ay", options: "a{sv}"):
+    async def WriteValue(self, value: "ay", options: "a{sv}"):
         try:
-            self.bz.radio.write(self.handle, value)
-        except ConnectionError:
+            try:
+                self.bz.radio.write(self.handle, value)
+            except InsufficientEncryption:
+                await self.bz.pair()  # bluetoothd raises the security level and retries
+                self.bz.radio.write(self.handle, value)
+        except (ConnectionError, asyncio.TimeoutError):
             raise _failed("Not connected") from None
 
     @dbus_method()
@@ -292,9 +325,10 @@ class GattCharacteristic(ServiceInterface):
 class BlueZ(Listener):
     """The daemon: owns org.bluez, turns radio events into D-Bus objects."""
 
-    def __init__(self, bus, radio):
+    def __init__(self, bus, radio, key=None):
         self.bus = bus
         self.radio = radio
+        self.key = key     # the bonded ball's key, kept across connections
         radio.listener = self
         self.adapter = Adapter(self)
         self.device = None
@@ -316,7 +350,21 @@ class BlueZ(Listener):
         else:
             self.device.advertised(adv)
 
+    async def pair(self):
+        """Pair with the connected ball; keep its key when it agreed to bond."""
+        bonded, key = await self.radio.pair(bond=True)
+        if bonded:
+            self.key = key
+        if self.device is not None:
+            self.device.session_paired = not bonded
+            self.device.paired_changed()
+
     def remove_device(self):
+        """Adapter1.RemoveDevice: the device and its bond go."""
+        self.key = None
+        self.forget_device()
+
+    def forget_device(self):
         if self.device is not None and not self.device.connected:
             self.bus.unexport(self.dev_path)
             self.device = None
@@ -358,7 +406,8 @@ class BlueZ(Listener):
             self.device.lost()
 
     def on_ball_gone(self):
-        self.remove_device()  # out of range for good: BlueZ forgets it
+        if self.key is None:
+            self.forget_device()  # out of range for good: BlueZ forgets it (a bonded one it keeps)
 
     async def advertise_loop(self, period=0.25):
         """While discovering, each advertisement the scanner hears updates RSSI."""
@@ -367,12 +416,12 @@ class BlueZ(Listener):
             self.seen()
 
 
-async def serve(radio, ready=None):
+async def serve(radio, ready=None, key=None):
     """Run the emulated BlueZ on the system bus (DBUS_SYSTEM_BUS_ADDRESS) until cancelled."""
     bus = await MessageBus(bus_type=BusType.SYSTEM).connect()
     await bus.request_name("org.bluez")
     await radio.start()
-    bz = BlueZ(bus, radio)
+    bz = BlueZ(bus, radio, key)
     bz.start()
     adv = asyncio.create_task(bz.advertise_loop())
     if ready:
@@ -392,13 +441,15 @@ def main(argv=None):
     p.add_argument("--disconnect-every", type=float, default=0)
     p.add_argument("--supervision-ms", type=float, default=500)
     p.add_argument("--drop-jitter", type=float, default=0, help="random spread of the drop interval, 0..1")
+    p.add_argument("--bond-key", default="", help="hex key of a ball bonded earlier")
     a = p.parse_args(argv)
+    key = bytes.fromhex(a.bond_key) if a.bond_key else None
     radio = Radio(a.interval_ms, a.per_event, a.disconnect_every, a.supervision_ms, drop_jitter=a.drop_jitter)
 
     async def run():
         task = asyncio.current_task()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-        await serve(radio, lambda port: print(f"ready {port}", flush=True))
+        await serve(radio, lambda port: print(f"ready {port}", flush=True), key)
 
     try:
         asyncio.run(run())

@@ -11,7 +11,10 @@ What it models, and why:
   have been sent, which is what makes NimBLE's ENOMEM reachable;
 - link loss (`drop()`, or every `disconnect_every` s): notifications in the
   air are lost, the link goes silent, and both sides learn of it only after
-  the supervision timeout (default 0.5 s), like a ball rolled out of range.
+  the supervision timeout (default 0.5 s), like a ball rolled out of range;
+- security: pairing (`pair`), encryption with a kept key (`encrypt`), and the
+  ATT rule that a characteristic flagged write-encrypted refuses writes on an
+  unencrypted link.
 
 Wire format both ways: kind (1 byte), payload length (u16 LE), payload; see
 the stand-in module for the kinds."""
@@ -23,6 +26,12 @@ from collections import deque
 
 _HDR = struct.Struct("<BH")
 ATT_MTU_CENTRAL = 517  # what BlueZ proposes
+CENTRAL_ADDRESS = bytes.fromhex("00aa01000001")
+FLAG_WRITE_ENCRYPTED = 0x1000
+
+
+class InsufficientEncryption(PermissionError):
+    """ATT error 0x0F: the characteristic needs an encrypted link."""
 
 
 def parse_adv(data):
@@ -91,6 +100,8 @@ class Radio:
         self.delivered = 0        # notifications that reached the central
         self.lost = 0             # notifications lost in the air (drops)
         self.drops = 0
+        self.encrypted = False
+        self._replies = {}        # "P"/"E" -> future for the ball's answer
 
     async def start(self):
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -155,6 +166,10 @@ class Radio:
                 self._end()
         elif k == "C":
             self.ball_mtu = struct.unpack_from("<H", body)[0]
+        elif k in ("P", "E"):
+            fut = self._replies.pop(k, None)
+            if fut is not None and not fut.done():
+                fut.set_result(body)
 
     # ---- the central's side -----------------------------------------------
 
@@ -168,11 +183,12 @@ class Radio:
             await asyncio.sleep(0.02)
         self._conn += 1
         self.connected = self.alive = True
+        self.encrypted = False
         self.adv = None  # connecting stops the advertisement
         self._txq.clear()
         self.mtu = min(self.ball_mtu, self.central_mtu)
         units = round(self.interval / 0.00125)
-        self._send("c", struct.pack("<HB6s", self._conn, 0, bytes.fromhex("00aa01000001")))
+        self._send("c", struct.pack("<HB6s", self._conn, 0, CENTRAL_ADDRESS))
         self._send("u", struct.pack("<HHHHB", self._conn, units, 0, 400, 0))
         self._send("m", struct.pack("<HH", self._conn, self.mtu))
         self.listener.on_advertising(None)
@@ -187,10 +203,36 @@ class Radio:
     def write(self, handle, data):
         if not self.alive:
             raise ConnectionError("not connected")
+        if self.flags(handle) & FLAG_WRITE_ENCRYPTED and not self.encrypted:
+            raise InsufficientEncryption("Insufficient Encryption")
         self._send("w", struct.pack("<HH", self._conn, handle) + bytes(data))
 
     def read(self, handle):
         return self.values.get(handle, b"")
+
+    def flags(self, handle):
+        return next((f for _, chars in self.services for _, f, h in chars if h == handle), 0)
+
+    async def _ask(self, kind, body, reply, timeout=2.0):
+        if not self.alive:
+            raise ConnectionError("not connected")
+        fut = asyncio.get_running_loop().create_future()
+        self._replies[reply] = fut
+        self._send(kind, body)
+        return await asyncio.wait_for(fut, timeout)
+
+    async def pair(self, bond=True):
+        """Just Works pairing -> (bonded, key). The link is encrypted after it."""
+        body = await self._ask("p", struct.pack("<HB6s", self._conn, int(bond), CENTRAL_ADDRESS), "P")
+        _, ok, bonded, key = struct.unpack("<HBB16s", body)
+        self.encrypted = bool(ok)
+        return bool(bonded), key
+
+    async def encrypt(self, key):
+        """Encrypt with a key kept from an earlier bond; False when the ball has forgotten it."""
+        body = await self._ask("e", struct.pack("<H6s16s", self._conn, CENTRAL_ADDRESS, key), "E")
+        self.encrypted = bool(struct.unpack("<HB", body)[1])
+        return self.encrypted
 
     def drop(self):
         """Link loss: the air goes silent; both ends notice after the
@@ -209,7 +251,7 @@ class Radio:
             self._end()
 
     def _end(self):
-        self.connected = self.alive = False
+        self.connected = self.alive = self.encrypted = False
         self._txq.clear()
         self.listener.on_disconnected()
 

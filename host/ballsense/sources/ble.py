@@ -172,6 +172,14 @@ class BleSource:
             return False
         return True
 
+    async def pair(self):
+        """Bond with the ball through BlueZ (the ball's pairing window must be open)."""
+        try:
+            await self.client.pair()
+        except (BleakError, EOFError, OSError, AttributeError) as e:
+            raise UserError(f"pairing failed ({e}): keep the ball near, squeeze it three times and try again") \
+                from None
+
     @staticmethod
     async def _hang_up(client):
         try:

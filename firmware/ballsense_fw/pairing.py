@@ -6,12 +6,24 @@
 # above `firm` and falling back below `release`. Someone lying on the ball
 # cannot do it by accident: the load never returns to rest three times in
 # three seconds during a session (a lift-off takes longer than that).
+from . import protocol as P
 
 SQUEEZES = 3
 GESTURE_MS = 3000
 WINDOW_MS = 60000
 FIRM_N = 60      # a firm squeeze by hand; lying on the ball gives more, but never
 RELEASE_N = 10   # lets go three times in three seconds
+
+
+def levels(board, cfg):
+    """(firm, release) in raw counts on the nominal sensor curve: the gesture
+    needs no calibration. Here, not in the sensor modules: BLE balls only."""
+    if cfg["sensor"] == "hx711":
+        from .sensors.hx711 import NOMINAL_RAW_PER_N, ZERO_COUNTS
+        return [ZERO_COUNTS + (int(NOMINAL_RAW_PER_N * f) >> cfg["hx711_shift"]) for f in (FIRM_N, RELEASE_N)]
+    from .sensors.fsr import NOMINAL_R_1N, NOMINAL_ALPHA, FULL_SCALE
+    rm = board.FSR_DIVIDER_OHMS  # divider: counts = full scale * Rm / (Rm + R_fsr)
+    return [int(FULL_SCALE * rm / (rm + NOMINAL_R_1N * f ** -NOMINAL_ALPHA)) for f in (FIRM_N, RELEASE_N)]
 
 
 class Pairing:
@@ -53,3 +65,21 @@ class Pairing:
     def close(self):
         """A host bonded: one gesture, one new host."""
         self._opened = None
+
+    def service(self, app):
+        """Once a sample: feed the gesture; bonding follows the window; a new
+        bond closes it (one gesture, one host); keys reach the flash."""
+        r = app.ring
+        if r.next_seq and self.feed(r.get(r.next_seq - 1)):
+            app.send_all(app.status())  # tell a listening host at once
+        for link in app.links:
+            if getattr(link, "bonded_now", False):
+                link.bonded_now = False
+                self.close()
+            if hasattr(link, "set_bondable"):
+                link.set_bondable(self.is_open())
+        if app.bonds.dirty:
+            try:
+                app.bonds.save()
+            except OSError:
+                app.error = P.E_STORAGE

@@ -78,12 +78,13 @@ except ImportError:
     _TABLE = None
 
     def _table():
-        t = []
+        from array import array
+        t = array("H", bytes(512))  # 512 bytes in one block, not a list of 256 ints
         for i in range(256):
             c = i << 8
             for _ in range(8):
                 c = ((c << 1) ^ 0x1021) if c & 0x8000 else (c << 1)
-            t.append(c & 0xFFFF)
+            t[i] = c & 0xFFFF
         return t
 
     def crc16(data):

@@ -97,3 +97,27 @@ def _app_with(cfg):
     from ballsense_fw.boards import sim
     link = ListLink()
     return App(sim, [link]), link
+
+
+def test_motor_pulses_while_the_on_ball_alert_is_on_and_led_blinks_for_pairing():
+    app, link = _app()
+    app.enable_pairing()
+
+    def levels(alert, pairing):
+        app.alert = alert
+        app.pairing._opened = app.clock.ticks_ms() if pairing else None
+        m, l = [], []
+        for _ in range(100):  # 1 s in 10 ms steps
+            app._show()
+            m.append(app.motor.value())
+            l.append(app.led.value())
+            app.clock.sleep_us(10000)
+        return m, l
+    m, l = levels(False, False)
+    assert sum(m) == 0 and sum(l) == 0
+    m, l = levels(True, False)
+    assert 35 <= sum(m) <= 65 and sum(l) == 0           # about half the time on: a pulse, felt
+    assert sum(1 for a, b in zip(m, m[1:]) if a != b) >= 3
+    m, l = levels(False, True)
+    assert sum(m) == 0 and 35 <= sum(l) <= 65
+    assert sum(1 for a, b in zip(l, l[1:]) if a != b) >= 8  # fast blink: 5 Hz

@@ -38,12 +38,3 @@ def make_imu(board):
     from ..sensors.imu import MPU6050
     p = board.PINS
     return MPU6050(board.I2C(p["i2c_sda"], p["i2c_scl"]))
-
-
-def nominal_counts(board, cfg, force_n):
-    """Raw counts at a force before any calibration (the pairing gesture)."""
-    if cfg["sensor"] == "hx711":
-        from ..sensors.hx711 import nominal_counts as hx
-        return hx(force_n, cfg["hx711_shift"])
-    from ..sensors.fsr import nominal_counts as fsr
-    return fsr(force_n, board.FSR_DIVIDER_OHMS)

@@ -10,13 +10,6 @@ NOMINAL_ALPHA = 1.0
 FULL_SCALE = 65535
 
 
-def nominal_counts(force_n, divider_ohms):
-    """Counts at a force on the nominal curve: for the ball's own gestures,
-    which need no calibration."""
-    r = NOMINAL_R_1N * force_n ** -NOMINAL_ALPHA
-    return int(FULL_SCALE * divider_ohms / (divider_ohms + r))
-
-
 class FSR:
     def __init__(self, adc, vref_uv, oversample=8):
         self.adc = adc

@@ -11,11 +11,6 @@ ZERO_COUNTS = 512  # counts after tare, so drift below zero stays visible
 FULL_SCALE = 65535
 
 
-def nominal_counts(force_n, shift):
-    """Counts after tare at a force, for the nominal cell (gestures only)."""
-    return ZERO_COUNTS + (int(NOMINAL_RAW_PER_N * force_n) >> shift)
-
-
 class HX711:
     def __init__(self, dout, sck, clock, sps=80, shift=6):
         self.dout = dout

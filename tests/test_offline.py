@@ -1,0 +1,42 @@
+"""Nothing in the project talks to a network: the only sockets are the
+emulation's own, bound to and connecting to the loopback address, and a
+socket:// source the user names. Checked on the source (every import and every
+address literal), so a new dependency on the network fails here."""
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CODE = sorted((ROOT / "host").rglob("*.py")) + sorted((ROOT / "firmware").rglob("*.py"))
+NETWORK_MODULES = {"http", "urllib.request", "requests", "httpx", "aiohttp", "ftplib", "smtplib", "telnetlib",
+                   "xmlrpc", "websockets", "paho", "network", "urequests", "socketserver"}
+# the emulation's sockets: the ball's stand-in radio and the pty-to-TCP device bridge
+SOCKET_USERS = {"host/ballsense/emulation/radio/bluetooth.py", "host/ballsense/emulation/device.py"}
+
+
+def _imports(path):
+    tree = ast.parse(path.read_text(), str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+
+
+def test_no_module_imports_a_network_client():
+    assert len(CODE) > 40
+    bad = [(p.relative_to(ROOT).as_posix(), m) for p in CODE for m in _imports(p)
+           if m in NETWORK_MODULES or m.split(".")[0] in NETWORK_MODULES - {"urllib"}]
+    assert bad == []
+
+
+def test_sockets_only_in_the_emulation_and_only_on_loopback():
+    users = {p.relative_to(ROOT).as_posix() for p in CODE if "socket" in set(_imports(p))}
+    assert users == SOCKET_USERS
+    for rel in SOCKET_USERS:
+        text = (ROOT / rel).read_text()
+        hosts = set(re.findall(r'"(\d+\.\d+\.\d+\.\d+|localhost|0\.0\.0\.0|)"\s*,\s*(?:port|0|\d)', text))
+        assert hosts <= {"127.0.0.1"}, (rel, hosts)
+    for p in CODE:  # no address literal other than loopback anywhere
+        ips = set(re.findall(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b", p.read_text()))
+        assert ips <= {"127.0.0.1"}, (p, ips)

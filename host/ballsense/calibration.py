@@ -6,6 +6,7 @@ F = a * g**b. HX711: linear, F = (counts - zero) / per_n.
 Until a ball is calibrated with weights, the nominal curves of its sensor and
 board (the same ones the emulated ball's physics uses) apply."""
 import json
+import math
 import os
 from dataclasses import dataclass, asdict
 from pathlib import Path
@@ -118,8 +119,24 @@ def load(name):
     p = _path(name)
     try:
         d = json.loads(p.read_text())
-        return Calibration(**d)
     except FileNotFoundError:
         return None
-    except (ValueError, TypeError) as e:
+    except ValueError as e:
         raise UserError(f"{p} is corrupt ({e}): delete it and run ballsense calibrate again") from None
+    return from_dict(d, p)
+
+
+def from_dict(d, where):
+    """A stored calibration (a file, a recording's note), checked: a broken one
+    would turn every reading into nonsense forces."""
+    try:
+        cal = Calibration(**d)
+        nums = [float(v) for v in (cal.a, cal.b, cal.zero, cal.per_n)]
+    except (TypeError, ValueError):
+        raise UserError(f"{where}: the calibration is corrupt ({str(d)[:80]}): run ballsense calibrate again") from None
+    fsr_ok = cal.sensor == "fsr" and nums[0] > 0 and 0.1 <= nums[1] <= 10
+    hx_ok = cal.sensor == "hx711" and nums[3] > 0
+    if not all(math.isfinite(v) for v in nums) or not (fsr_ok or hx_ok):
+        raise UserError(f"{where}: the calibration is out of range (sensor {cal.sensor!r}, a {cal.a}, b {cal.b}, "
+                        f"zero {cal.zero}, per_n {cal.per_n}): run ballsense calibrate again")
+    return cal

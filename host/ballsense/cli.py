@@ -5,7 +5,7 @@ import pkgutil
 import sys
 
 from . import __version__, commands
-from .errors import UserError
+from .errors import LIMITS, UserError, check_number, check_output
 
 
 def build_parser():
@@ -19,9 +19,22 @@ def build_parser():
     return p
 
 
+def check_args(a):
+    """The checks every command shares, before it starts anything: numbers by
+    option name (errors.LIMITS), and the output files a command declares with
+    set_defaults(outputs={dest: extensions})."""
+    for name in LIMITS:
+        if getattr(a, name, None) is not None:
+            setattr(a, name, check_number(name, getattr(a, name), "--" + name.replace("_", "-")))
+    for dest, exts in getattr(a, "outputs", {}).items():
+        if getattr(a, dest, None):
+            check_output(getattr(a, dest), "-o" if dest == "output" else "--" + dest, exts)
+
+
 def main(argv=None):
     a = build_parser().parse_args(argv)
     try:
+        check_args(a)
         a.fn(a)
     except UserError as e:
         if a.debug:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from .analysis import run, summarise
 from .errors import UserError
 from .recording import Recording
-from .traces import from_rec
+from .traces import load
 
 
 @dataclass
@@ -23,10 +23,11 @@ class Entry:
 
 def entry(path):
     rec = Recording(path)
-    started = rec.meta.get("started")
-    when = dt.datetime.strptime(started[:19], "%Y-%m-%dT%H:%M:%S") if started else \
-        dt.datetime.fromtimestamp(os.path.getmtime(path))
-    tr = from_rec(path)
+    tr = load(path)
+    try:
+        when = dt.datetime.strptime(str(rec.meta["started"])[:19], "%Y-%m-%dT%H:%M:%S")
+    except (KeyError, ValueError):  # an odd header still has the file's date
+        when = dt.datetime.fromtimestamp(os.path.getmtime(path))
     ev, comp, _ = run(tr.t, tr.force, tr.gyro, None, rec.meta.get("gentle_max"), creep=tr.sensor == "fsr")
     out = summarise(tr.t, comp, ev)
     hold_s = sum(h["end_s"] - h["start_s"] for h in out["holds"])
@@ -46,15 +47,20 @@ def _side_seconds(notes, out, end):
 
 
 def collect(paths):
-    entries = []
+    entries, skipped = [], []
     for p in paths:
         try:
             entries.append(entry(p))
         except UserError as e:
+            skipped.append(str(e))
             print(f"ballsense: note: skipped {p}: {e}")
     entries = [e for e in entries if e]
+    if not entries and len(skipped) == 1:
+        raise UserError(skipped[0])
+    if not entries and skipped:
+        raise UserError(f"none of the {len(skipped)} recordings is usable (first: {skipped[0]})")
     if not entries:
-        raise UserError("no usable recordings: record a session first (ballsense live or demo)")
+        raise UserError("no recordings to summarise: record a session first (ballsense live or demo)")
     return sorted(entries, key=lambda e: (e.day, e.path))
 
 

@@ -62,22 +62,21 @@ class Recording:
 
     def __init__(self, path):
         self.path = path
-        try:
-            data = open(path, "rb").read()
-        except FileNotFoundError:
-            raise UserError(f"{path}: no such recording: check the path") from None
-        except IsADirectoryError:
-            raise UserError(f"{path} is a folder, not a recording") from None
+        data = _read(path)
+        if not data:
+            raise UserError(f"{path} is empty: the recorder wrote nothing; record the session again")
         if not data.startswith(MAGIC):
             raise UserError(f"{path} is not a ballsense recording (.rec): it does not start with the "
-                            "recording header")
+                            "recording header; give a .rec written by ballsense record or live")
         nl = data.find(b"\n", len(MAGIC))
         if nl < 0:
-            raise UserError(f"{path}: recording cut off inside its header: nothing to read")
+            raise UserError(f"{path}: recording cut off inside its header: nothing to read; record again")
         try:
             self.meta = json.loads(data[len(MAGIC):nl])
         except ValueError:
-            raise UserError(f"{path}: recording header is corrupt") from None
+            self.meta = None
+        if not isinstance(self.meta, dict):
+            raise UserError(f"{path}: the recording's header is corrupt: nothing can be trusted; record again")
         self.records = []
         self.corrupt = 0
         body = data[nl + 1:]
@@ -92,6 +91,7 @@ class Recording:
 
     @staticmethod
     def _record(pkt):
+        """One record, or None when it is damaged (COBS or CRC)."""
         try:
             raw = cobs_decode(pkt)
         except P.FrameError:
@@ -111,8 +111,20 @@ class Recording:
         """One line about damage, or '' when the file is whole."""
         parts = []
         if self.truncated_bytes:
-            parts.append(f"cut off mid-record: read up to the last complete record "
+            parts.append(f"cut off mid-write: read up to the last complete record "
                          f"({len(self.records)} records; {self.truncated_bytes} bytes at the end ignored)")
         if self.corrupt:
             parts.append(f"{self.corrupt} corrupt records skipped")
         return "; ".join(parts)
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such recording: check the path") from None
+    except IsADirectoryError:
+        raise UserError(f"{path} is a folder, not a recording: give a .rec file") from None
+    except OSError as e:
+        raise UserError(f"{path}: cannot read it ({e.strerror}): check its permissions") from None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import calibration
-from .errors import UserError
+from .errors import UserError, warn
 from .protocol import Assembler, FrameError, decode
 from .recording import Recording
 
@@ -20,30 +20,72 @@ class Trace:
     note: str = ""
 
 
+MIN_RATE_HZ = 13      # the detector's 1-6 Hz band needs more than 12 samples a second
+MAX_RATE_HZ = 5000
+NEGATIVE_N = -5.0     # a zero offset gives a few newtons below zero; more is a wrong calibration or column
+
+
 def load(path):
-    if str(path).endswith(".rec"):
-        return from_rec(path)
-    return from_csv(path)
+    """A trace from a .rec or a CSV, checked; damage that still leaves a usable
+    trace (a recording cut off mid-write) is printed as a warning."""
+    tr = from_rec(path) if str(path).endswith(".rec") else from_csv(path)
+    if tr.note:
+        warn(path, tr.note)
+    return tr
 
 
 def from_csv(path):
-    """Fast path with numpy; the slow path only to name what is wrong."""
+    """Fast path with numpy; the slow path line by line, to name what is wrong."""
     try:
-        with open(path) as f:
+        with open(path, encoding="utf-8-sig") as f:
             head = [h.strip() for h in f.readline().split(",")]
         if "t_s" in head and "force_n" in head:
             data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
-            if data.shape[1] == len(head) and len(data) >= 2 and np.all(np.isfinite(data)):
-                return _trace(path, head, data)
-    except (ValueError, UnicodeDecodeError, OSError):
-        pass
-    return _from_csv_checked(path)
+            if data.shape[1] == len(head):
+                return _csv_trace(path, head, data, np.arange(2, len(data) + 2))
+    except (ValueError, UnicodeDecodeError, OSError, UserError):
+        pass  # the slow path says what it was
+    return _csv_trace(path, *_read_csv_checked(path))
 
 
-def _trace(path, head, data):
+def _read_csv_checked(path):
+    """-> (header, numbers, line number of each row)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = list(csv.reader(f))
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file: check the path") from None
+    except (UnicodeDecodeError, IsADirectoryError, csv.Error):
+        raise UserError(f"{path} is not a CSV text file: give a CSV with header t_s,force_n or a .rec") from None
+    except OSError as e:
+        raise UserError(f"{path}: cannot read it ({e.strerror}): check its permissions") from None
+    if not rows:
+        raise UserError(f"{path} is empty: a CSV needs the header t_s,force_n and rows of numbers")
+    head = [h.strip() for h in rows[0]]
+    if "t_s" not in head or "force_n" not in head:
+        raise UserError(f"{path}: header {','.join(head)[:60]!r} lacks t_s and force_n: the first line must "
+                        "name the columns, e.g. t_s,force_n")
+    body = [(n, row) for n, row in enumerate(rows[1:], 2) if "".join(row).strip() and not row[0].startswith("#")]
+    data = []
+    for n, row in body:
+        try:
+            data.append([float(row[i]) for i in range(len(head))])
+        except (ValueError, IndexError):
+            raise UserError(f"{path} line {n}: {','.join(row)[:40]!r} is not {len(head)} numbers "
+                            f"({','.join(head)}): fix or delete that line") from None
+    return head, np.array(data).reshape(-1, len(head)), np.array([n for n, _ in body])
+
+
+def _csv_trace(path, head, data, lines):
+    if len(data) < 2:
+        raise UserError(f"{path}: fewer than 2 data rows: nothing to analyse")
+    bad = ~np.isfinite(data).all(axis=1)
+    if bad.any():
+        raise UserError(f"{path} line {lines[np.argmax(bad)]}: a value is not a number (NaN or inf): "
+                        "fix or delete that line")
     col = {c: data[:, i] for i, c in enumerate(head)}
     t, force = col["t_s"], col["force_n"]
-    _check(path, t, force)
+    _check(t, force, lambda i: f"{path} line {lines[i]}", path)
     gyro = None
     if all(c in col for c in ("gx_dps", "gy_dps", "gz_dps")):
         gyro = np.column_stack([col["gx_dps"], col["gy_dps"], col["gz_dps"]])
@@ -52,50 +94,22 @@ def _trace(path, head, data):
     return Trace(t, force, gyro)
 
 
-def _from_csv_checked(path):
-    try:
-        with open(path, newline="") as f:
-            rows = list(csv.reader(f))
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file: check the path") from None
-    except (UnicodeDecodeError, IsADirectoryError):
-        raise UserError(f"{path} is not a CSV text file: give a CSV with header t_s,force_n or a .rec") from None
-    if not rows:
-        raise UserError(f"{path} is empty: a CSV needs the header t_s,force_n and rows of numbers")
-    head = [h.strip() for h in rows[0]]
-    if "t_s" not in head or "force_n" not in head:
-        raise UserError(f"{path}: header {','.join(head)[:60]!r} lacks t_s and force_n: the first line must "
-                        "name the columns, e.g. t_s,force_n")
-    body = [row for row in rows[1:] if row]
-    if len(body) < 2:
-        raise UserError(f"{path}: fewer than 2 data rows: nothing to analyse")
-    try:
-        data = np.array([[float(row[head.index(c)]) for c in head] for row in body])
-    except (ValueError, IndexError):
-        bad = next(i for i, row in enumerate(body, 2) if not _numeric(row, len(head)))
-        raise UserError(f"{path}: line {bad} is not {len(head)} numbers: fix or delete that line") from None
-    return _trace(path, head, data)
-
-
-def _numeric(row, n):
-    try:
-        return len(row) >= n and all(np.isfinite(float(x)) for x in row[:n])
-    except ValueError:
-        return False
-
-
-def _check(path, t, force):
-    if not np.all(np.isfinite(t)) or not np.all(np.isfinite(force)):
-        i = int(np.flatnonzero(~(np.isfinite(t) & np.isfinite(force)))[0]) + 2
-        raise UserError(f"{path}: line {i} has a value that is not a number (NaN or inf): fix or delete it")
-    back = np.flatnonzero(np.diff(t) <= 0)
-    if len(back):
-        raise UserError(f"{path}: time goes backwards or stands still at line {int(back[0]) + 3} "
-                        f"(t_s {t[back[0]]} then {t[back[0] + 1]}): sort the rows by t_s")
-    if force.min() < -5:
-        i = int(np.argmin(force)) + 2
-        raise UserError(f"{path}: line {i} has force {force.min():.1f} N, below zero: the force_n column must be "
-                        "newtons on the ball (recalibrate or fix the export)")
+def _check(t, force, where, path):
+    """What the detector cannot use, named where it is: `where(i)` names sample i."""
+    step = np.diff(t)
+    if np.any(step <= 0):
+        i = int(np.argmax(step <= 0)) + 1
+        what = f"stands still ({t[i]:.3f} s twice)" if step[i - 1] == 0 else \
+            f"goes backwards ({t[i]:.3f} s after {t[i - 1]:.3f} s)"
+        raise UserError(f"{where(i)}: time {what}: samples must be in time order, each at its own time")
+    rate = 1.0 / float(np.median(step))
+    if not MIN_RATE_HZ <= rate <= MAX_RATE_HZ:
+        raise UserError(f"{path}: {rate:.3g} samples a second: the analysis needs {MIN_RATE_HZ} to {MAX_RATE_HZ} "
+                        "(a ball records 100 a second; a CSV's t_s must be in seconds)")
+    if force.min() < NEGATIVE_N:
+        i = int(np.argmin(force))
+        raise UserError(f"{where(i)}: force {force[i]:.1f} N, below zero: force must be newtons pressing on "
+                        "the ball: recalibrate it (ballsense calibrate) or, for a CSV, fix the export")
 
 
 def from_rec(path):
@@ -116,8 +130,12 @@ def from_rec(path):
         raise UserError(f"{path}: the recording holds fewer than 2 samples: nothing to analyse")
     order = np.argsort(seq, kind="stable")
     used = [n["calibration"] for n in rec.notes() if "calibration" in n]
-    cal = calibration.Calibration(**used[0]) if used else calibration.from_status(asm.status, asm.name)
-    c = np.asarray(counts, float)[order]
+    cal = calibration.from_dict(used[0], path) if used else calibration.from_status(asm.status, asm.name)
+    t = np.asarray(t)[order]
+    force = cal.newtons(np.asarray(counts, float)[order])
+    _check(t, force, lambda i: f"{path} at {t[i]:.2f} s", path)
+    note = rec.problems()
+    if note:
+        note += f"; {len(t)} samples ({t[-1] - t[0]:.2f} s) loaded"
     has_gyro = bool(asm.status.get("flags", 0) & 1)
-    return Trace(np.asarray(t)[order], cal.newtons(c), np.asarray(gyro)[order] if has_gyro else None,
-                 cal.sensor, rec.problems())
+    return Trace(t, force, np.asarray(gyro)[order] if has_gyro else None, cal.sensor, note)

@@ -1,5 +1,4 @@
 import json
-import sys
 
 
 def register(sub):
@@ -14,13 +13,8 @@ def register(sub):
 
 def run(a):
     from ..analysis import analyze
-    from ..errors import UserError
     from ..traces import load
 
-    if a.gentle_max is not None and not 0 < a.gentle_max < 2000:
-        raise UserError(f"--gentle-max {a.gentle_max}: give newtons between 0 and 2000 (e.g. 150)")
-    tr = load(a.file)
-    if tr.note:
-        print(f"ballsense: note: {a.file}: {tr.note}", file=sys.stderr)
+    tr = load(a.file)  # checked there; --gentle-max by cli.check_args
     out = analyze(tr.t, tr.force, tr.gyro, a.gentle_max, creep=not a.no_creep and tr.sensor == "fsr")
     print(json.dumps(out))

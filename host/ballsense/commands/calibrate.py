@@ -29,8 +29,9 @@ def run(a):
         kg = [float(x) for x in a.weights_kg.split(",")]
     except ValueError:
         raise UserError(f"--weights-kg {a.weights_kg!r}: give numbers separated by commas, e.g. 0,5,10,20") from None
-    if len(kg) < 2 or any(w < 0 or w > 200 for w in kg) or len(set(kg)) != len(kg):
-        raise UserError("--weights-kg: give at least 2 different weights between 0 and 200 kg")
+    if len(kg) < 2 or not all(0 <= w <= 200 for w in kg) or len(set(kg)) != len(kg):  # NaN fails too
+        raise UserError(f"--weights-kg {a.weights_kg}: give at least 2 different weights from 0 to 200 kg, "
+                        "e.g. 0,5,10,20")
 
     async def go():
         async with open_source(a.source) as src:

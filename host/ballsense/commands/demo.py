@@ -2,7 +2,7 @@ import json
 
 
 def register(sub):
-    from .live import add_view_options
+    from .live import RECORD_OUTPUT, add_view_options
     d = sub.add_parser("demo", help="a session on the emulated ball (no ball needed)")
     d.add_argument("--scenario", default="demo", help="scripted session to play (demo, session, hold, rolling)")
     d.add_argument("--seed", type=int, default=1)
@@ -13,7 +13,7 @@ def register(sub):
                    help="drop the emulated BLE link every S seconds")
     d.add_argument("--summary-json", action="store_true", help="end with one JSON line of link figures")
     add_view_options(d)
-    d.set_defaults(fn=run)
+    d.set_defaults(fn=run, outputs=RECORD_OUTPUT)
 
 
 def run(a):

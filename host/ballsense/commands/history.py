@@ -7,7 +7,7 @@ def register(sub):
     h.add_argument("recordings", nargs="*", help=".rec files (default: every session in your data folder)")
     h.add_argument("-o", "--output", help="also a plot, OUT.png")
     h.add_argument("--csv", metavar="FILE", help="also the table as CSV")
-    h.set_defaults(fn=run)
+    h.set_defaults(fn=run, outputs={"output": (".png",), "csv": (".csv",)})  # checked by cli.check_args
 
 
 def run(a):

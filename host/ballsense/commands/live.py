@@ -15,17 +15,19 @@ def add_view_options(p):
     p.add_argument("--side", choices=("left", "right"), default="left", help="side to start with (--guide)")
 
 
+RECORD_OUTPUT = {"record": (".rec",)}  # checked by cli.check_args
+
+
 def register(sub):
     p = sub.add_parser("live", help="watch and hear a ball live")
     p.add_argument("source", help="sim://, serial:///dev/ttyACM0, socket://HOST:PORT, ble://NAME")
     add_view_options(p)
-    p.set_defaults(fn=lambda a: run_live(a.source, a))
+    p.set_defaults(fn=lambda a: run_live(a.source, a), outputs=RECORD_OUTPUT)
 
 
 def run_live(url, a, summary=None):
     """The live pipeline with the sinks the options ask for. `summary`, if
     given, is called with (stream, pipeline, source) at the end."""
-    from ..errors import UserError
     from ..pipeline import Pipeline, Headless
     from ..recording import RecWriter
     from ..sessions import new_path
@@ -33,8 +35,6 @@ def run_live(url, a, summary=None):
     from ..sources import open_source
     from ..stream import Stream
 
-    if a.gentle_max is not None and not 0 < a.gentle_max < 2000:
-        raise UserError(f"--gentle-max {a.gentle_max}: give newtons between 0 and 2000 (e.g. 150)")
     sinks = [Headless()] if a.headless else [_screen()]
     sinks.append(Sound(quiet=a.quiet or a.headless and not sys.stdout.isatty()))
     if a.plot:

@@ -22,10 +22,8 @@ def run(a):
     from ..sources import open_source, parse
 
     if parse(a.source)[0] not in ("ble", "sim+ble"):
-        raise UserError(f"{a.source}: pairing is for Bluetooth (ble://NAME); over USB the ball always obeys, "
-                        "because the cable is physical access")
-    if a.wait <= 0:
-        raise UserError(f"--wait {a.wait}: give the seconds to wait for the squeezes, e.g. --wait 60")
+        raise UserError(f"{a.source}: pairing is for Bluetooth: give ble://NAME (or ble:// for the ball nearby); "
+                        "over USB the ball always obeys, because the cable is physical access")
     src = open_source(a.source, give_up=5)
     name = asyncio.run(pair(src, a.wait, a.forget_others))
     print(f"paired with {name}: this computer may now change its settings", file=sys.stderr)

@@ -9,7 +9,7 @@ def register(sub):
     r.add_argument("source", help="sim://, serial:///dev/ttyACM0, socket://HOST:PORT, ble://, file.rec")
     r.add_argument("--seconds", type=float, default=None, help="stop after this much device time")
     r.add_argument("-o", "--output", required=True, help="OUT.csv or OUT.rec")
-    r.set_defaults(fn=run)
+    r.set_defaults(fn=run, outputs={"output": (".csv", ".rec")})  # checked by cli.check_args
 
 
 def run(a):
@@ -17,9 +17,6 @@ def run(a):
     from ..recording import RecWriter
     from ..stream import Stream, collect, concat
     from ..sinks.csvfile import write_csv
-
-    if not a.output.endswith((".csv", ".rec")):
-        raise UserError(f"-o {a.output}: the output must end in .csv or .rec")
 
     async def go():
         src = open_source(a.source)

@@ -13,17 +13,39 @@ Every source is an async context manager yielding raw wire frames from
 import os
 from urllib.parse import urlsplit, parse_qs
 
-from ..errors import UserError
+from ..errors import LIMITS, UserError, check_number
+
+KNOWN = "sim://, serial:///dev/ttyACM0, socket://HOST:PORT, ble://NAME or a .rec file"
 
 
 def parse(url):
-    """URL -> (scheme, rest, options dict)."""
+    """URL -> (scheme, rest, options dict), checked: options that are numbers
+    (errors.LIMITS) must be in range, a socket needs HOST:PORT, a port a name."""
     u = urlsplit(url)
     scheme = u.scheme.lower()
     if len(scheme) <= 1:  # a bare path (or a Windows drive letter)
-        return ("file" if url.endswith((".rec", ".csv")) else "serial"), url, {}
+        if not url.strip():
+            raise UserError(f"no source given: use {KNOWN}")
+        return ("file" if url.endswith((".rec", ".csv")) or os.path.isfile(url) else "serial"), url, {}
     opts = {k: v[-1] for k, v in parse_qs(u.query).items()}
+    for k, v in opts.items():
+        if k in LIMITS:
+            check_number(k, v, f"{scheme}:// option {k}")
+    if scheme in ("socket", "rfc2217"):
+        _host_port(url, u)
+    if scheme == "serial" and not (u.netloc + u.path):
+        raise UserError(f"{url}: no port named: give one, e.g. serial:///dev/ttyACM0")
     return scheme, (u.netloc + u.path), opts
+
+
+def _host_port(url, u):
+    try:
+        ok = u.hostname and u.port
+    except ValueError:  # a port that is not a number
+        ok = False
+    if not ok:
+        raise UserError(f"{url}: give the bridge as {u.scheme}://HOST:PORT with a port number, "
+                        f"e.g. {u.scheme}://192.168.1.20:7000")
 
 
 def open_source(url, **kw):
@@ -44,8 +66,7 @@ def open_source(url, **kw):
     if scheme == "file":
         from .file import FileSource
         return FileSource(rest, **opts)
-    raise UserError(f"unknown source {url!r}: use sim://, serial:///dev/ttyACM0, socket://HOST:PORT, "
-                    "ble://NAME or a .rec file")
+    raise UserError(f"unknown source {url!r}: use {KNOWN}")
 
 
 def require_file(path):

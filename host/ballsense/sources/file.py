@@ -1,6 +1,5 @@
 """Replays a .rec recording as a source, as fast as it is read."""
-import sys
-
+from ..errors import UserError, warn
 from ..recording import Recording
 
 
@@ -8,10 +7,13 @@ class FileSource:
     link = "file"
 
     def __init__(self, path, **_):
+        if path.lower().endswith(".csv"):
+            raise UserError(f"{path}: a CSV holds forces, not the ball's frames, so it cannot be replayed as a "
+                            "ball: give a .rec recording (for a CSV use ballsense analyze or report)")
         self.rec = Recording(path)
         p = self.rec.problems()
         if p:
-            print(f"ballsense: note: {path}: {p}", file=sys.stderr)
+            warn(path, p)
 
     async def __aenter__(self):
         return self

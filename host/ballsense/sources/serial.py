@@ -2,12 +2,34 @@
 thread only moves bytes into an asyncio queue; deframing happens on the loop."""
 import asyncio
 import binascii
+import errno
+import re
 import threading
 
 import serial
 
-from ..errors import UserError
+from ..errors import UserError, check_number
 from ..protocol import Deframer
+
+
+def open_error(port, e):
+    """pyserial's exception on opening -> what was wrong and what to do."""
+    text = str(e)
+    code = getattr(e, "errno", None)
+    if code == errno.EBUSY or "busy" in text.lower() or "exclusively lock" in text:
+        return UserError(f"{port} is busy: close the other program using it (another ballsense, mpremote, "
+                         "a serial monitor)")
+    if code == errno.ENOENT or "No such file" in text:
+        return UserError(f"cannot open {port}: no such port: plug the ball in and check the name "
+                         "(python -m serial.tools.list_ports lists the ports)")
+    if "refused" in text:
+        return UserError(f"cannot open {port}: connection refused: nothing listens there; start the bridge "
+                         "or check HOST:PORT")
+    if code == errno.EACCES or "Permission denied" in text:
+        return UserError(f"cannot open {port}: permission denied: add yourself to the dialout group "
+                         "(sudo usermod -aG dialout $USER) and log in again")
+    why = re.sub(r"\[Errno -?\d+\] |[Cc]ould not open port " + re.escape(str(port)) + ": ", "", text)
+    return UserError(f"cannot open {port}: {why}; check the port name and that the ball is plugged in")
 
 
 class SerialSource:
@@ -15,7 +37,7 @@ class SerialSource:
 
     def __init__(self, port, baudrate=115200, **_):
         self.port = port
-        self.baudrate = int(baudrate)
+        self.baudrate = check_number("baudrate", baudrate, "serial option baudrate")
         self.deframer = Deframer()
         self.ser = None
         self._q = None
@@ -32,13 +54,8 @@ class SerialSource:
     def _open(self):
         try:
             self.ser = serial.serial_for_url(self.port, baudrate=self.baudrate, timeout=0.1)
-        except serial.SerialException as e:
-            msg = str(e)
-            if "busy" in msg.lower() or "Errno 16" in msg:
-                raise UserError(f"{self.port} is busy: close the other program using it (another ballsense, "
-                                "mpremote, a serial monitor)") from None
-            raise UserError(f"cannot open {self.port}: {msg.split(':')[-1].strip() or msg}. "
-                            "Check the ball is plugged in and the port name (ballsense ports lists them)") from None
+        except (serial.SerialException, OSError, ValueError) as e:
+            raise open_error(self.port, e) from None
 
     def _reader(self, loop):
         while not self._stop.is_set():

@@ -195,7 +195,7 @@ def test_port_not_found(capsys):
     port = s.getsockname()[1]
     s.close()  # nobody listens there
     code, err = flash_cli(capsys, f"socket://127.0.0.1:{port}")
-    assert code == 2 and "not found" in err
+    assert code == 2 and "connection refused: nothing listens there" in err
 
 
 def test_port_busy(capsys):

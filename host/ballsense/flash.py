@@ -215,10 +215,11 @@ def port_error(port, e):
     if code in (errno.EBUSY, errno.EAGAIN) or "exclusively lock" in text or "busy" in text.lower():
         return UserError(f"{port} is busy: another program (a serial monitor, ballsense live/record, "
                          f"mpremote) has it open; close it and try again")
-    if code in (errno.ENOENT, errno.ECONNREFUSED) or "No such file" in text or "refused" in text:
+    if code == errno.ENOENT or "No such file" in text:
         return UserError(f"port {port} not found: plug the ball in and check the name "
                          f"(`ballsense flash auto` finds it)")
-    return UserError(f"cannot open {port}: {text}; check the port and try again")
+    from .sources.serial import open_error
+    return open_error(port, e)  # refused, permission denied, the rest: said as for every source
 
 
 def connect(port, timeout=5):

@@ -45,7 +45,7 @@ def _host_port(url, u):
         ok = False
     if not ok:
         raise UserError(f"{url}: give the bridge as {u.scheme}://HOST:PORT with a port number, "
-                        f"e.g. {u.scheme}://192.168.1.20:7000")
+                        f"e.g. {u.scheme}://127.0.0.1:7000")
 
 
 def open_source(url, **kw):

@@ -71,7 +71,7 @@ def d(tmp_path_factory):
     (d / "header.rec").write_bytes(MAGIC + b'{"source": "sim:')  # killed while writing the header
     write_rec(d / "badcal.rec", {"sensor": "fsr", "a": -3.0, "b": 1.0})
     write_rec(d / "negative.rec", {"sensor": "hx711", "zero": 30000, "per_n": 10.0}, sensor=2)  # -1000 N
-    write_rec(d / "slow.rec", rate=10)  # the firmware allows 10 Hz; the detector needs more than 12
+    write_rec(d / "slow.rec", rate=5)  # below the ball's slowest rate (10 Hz)
     return d
 
 
@@ -98,7 +98,7 @@ REC_FILE_CASES = [  # what stops a recording being read at all
 REC_CONTENT_CASES = [  # readable, but what it holds cannot be analysed
     ("badcal.rec", "badcal.rec: the calibration is out of range (sensor 'fsr', a -3.0"),
     ("negative.rec", "negative.rec at 0.00 s: force -1000.0 N, below zero"),
-    ("slow.rec", "slow.rec: 10 samples a second: the analysis needs 13"),
+    ("slow.rec", "slow.rec: 5 samples a second: the analysis needs 10"),
 ]
 SOURCE_CASES = [  # source URLs
     ("foo://x", "unknown source 'foo://x'"),

@@ -2,23 +2,26 @@
 explains each rule and where its numbers come from.
 
 Signal path, per chunk, chunk-invariant (filters.py):
-  force N -> 5-sample median (glitches) -> FSR creep compensation
+  force N -> 3-sample median (glitches) -> zero drift, FSR creep compensation
           -> pressure_high at the full rate (on-delay, deadband, off-delay)
-          -> smoothed level, slope, jerk, breath band; gyro magnitude
+          -> smoothed level, slope, jerk; gyro magnitude, or (force only)
+             surge turns against the sensor's noise
           -> a state machine at 10 Hz: idle, settling, hold, knee_drop, rolling
 """
 from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import signal
 
 from ballsense_fw.sensors import fsr as fw_fsr
 
-from .filters import Diff, Median, RunLength, Sos
+from .filters import Diff, GatedMean, Median, RunLength, Sos, Turns
 
 STATES = ("idle", "settling", "hold", "knee_drop", "rolling")
 TICK_HZ = 10
+SURGE_HZ = 3.0          # the force low-passed to this keeps surges of a few a second, drops most noise
+MEDIAN_TAKES = 0.89     # a 3-sample median takes away 0.89 sigma (rms) of white noise ...
+SURGE_NOISE = 45.0      # ... and reaches the surge (d/dt of that low-pass) as 45 sigma / sqrt(rate) per s
 
 
 @dataclass(frozen=True)
@@ -38,14 +41,20 @@ class Params:
     settled_s: float = 1.0
     roll_gyro_dps: float = 15.0       # ball turning faster than this is rolling
     roll_gyro_on_s: float = 0.3
-    roll_slope: float = 0.15          # force moving this fast (level per second) ...
-    roll_jerk: float = 0.012          # ... with this much 1-6 Hz ripple (fraction of level) ...
-    roll_on_s: float = 1.0            # ... for this long -> rolling
-    roll_turns: int = 2               # and its 1-6 Hz ripple turned this often ...
-    roll_turns_s: float = 1.2         # ... within this time
-    roll_swing: float = 0.2           # or: two swings this big across the level within roll_swing_s
-    roll_swing_s: float = 6.0
-    roll_off_s: float = 1.5           # still this long -> rolling is over
+    moving_slope: float = 0.15        # force moving slower than this (level per second): a slip's start
+    roll_turns: int = 3               # force only: the force surged (its rate of change turned) this
+    roll_turns_s: float = 1.0         # often within this time, while moving ...
+    roll_range: float = 0.2           # ... and its level spanned this fraction of the settled level
+    roll_surge: float = 0.12          # a turn: the rate comes back this much (load per second) ...
+    roll_snr: float = 7.0             # ... and this many standard deviations of its noise ...
+    roll_share: float = 0.25          # ... and this share of its biggest recent size, which
+    roll_share_tau_s: float = 1.0     # decays with this time constant (ringing does not count)
+    moving_noise: float = 1.6         # moving: smoothed |rate| above settled_slope and this many sigma
+    noise_tau_s: float = 5.0          # the sensor's noise is followed this slowly ...
+    noise_clip: float = 0.05          # ... and a median residual beyond this fraction of load is a glitch
+    roll_swing_s: float = 6.0         # or: two swings beyond knee_max across the level within this
+    roll_jerk: float = 0.02           # force only: 1-6 Hz ripple RMS (fraction of level) under which ...
+    roll_off_s: float = 1.5           # ... or gyro calm, for this long -> rolling is over
     breath_dip: float = 0.01          # inhale dip, fraction of level
     breath_max: float = 0.06          # larger than this is a knee drop, not a breath
     knee_start: float = 0.03          # a rise this big may be a knee drop
@@ -124,7 +133,7 @@ class _Tick:
     level: float      # smoothed force, N
     slope: float      # |d level / dt| smoothed, N/s
     jerk: float       # 1-6 Hz ripple RMS, N
-    band: float       # 1-6 Hz band, N
+    turns: int        # surge turns (rate of change reversing) since the last tick
     gyro: float       # dps (0 without IMU)
     raw: float        # median-filtered, creep-compensated force, N
 
@@ -138,8 +147,7 @@ class Detector:
         self.median = Median(p.median_k)
         self.contact_run = RunLength()
         self.idle_run = RunLength()
-        self.zero_state = 0.0
-        self.zero_zi = np.zeros(1)
+        self.zero = GatedMean(p.zero_tau_s, rate_hz)
         self.pressure = _Pressure(p, rate_hz)
         self.lp_level = Sos.lowpass(2.0, rate_hz)
         self.diff = Diff(rate_hz)
@@ -147,6 +155,14 @@ class Detector:
         self.bp_jerk = Sos.bandpass(1.0, 6.0, rate_hz)
         self.lp_jerk = Sos.lowpass(2.5, rate_hz)
         self.lp_gyro = Sos.lowpass(2.0, rate_hz)
+        self.lp_surge = Sos.lowpass(SURGE_HZ, rate_hz)
+        self.d_surge = Diff(rate_hz)
+        self.lp_moving = Sos.lowpass(SURGE_HZ, rate_hz)
+        self.lp_load = Sos.lowpass(0.2, rate_hz)      # the load of the last few seconds
+        self.noise = GatedMean(p.noise_tau_s, rate_hz)
+        self.last_raw = None
+        self.turns = Turns(rate_hz, p.roll_share, p.roll_share_tau_s)
+        self.n_turns = self.n_turns_tick = 0          # turns seen, and up to the last tick
         self.step = max(1, round(rate_hz / TICK_HZ))
         self.n = 0  # samples seen
         self.m = _Machine(p, self)
@@ -156,8 +172,9 @@ class Detector:
         events, in time order. The force after median and creep compensation is
         kept in self.last_force for display."""
         t = np.asarray(t, float)
-        f = self.median(force)
-        f = f - self._zero(f)
+        raw = np.asarray(force, float)
+        med = self.median(raw)
+        f = med - self._zero(med)
         contact = f > self.p.contact_off_n
         tc = self.contact_run(contact) / self.rate
         if self.creep:
@@ -165,50 +182,53 @@ class Detector:
         self.last_force = f
         level = self.lp_level(f)
         slope = self.lp_slope(np.abs(self.diff(level)))
-        band = self.bp_jerk(f)
-        jerk = np.sqrt(np.maximum(self.lp_jerk(band ** 2), 0))
+        jerk = np.sqrt(np.maximum(self.lp_jerk(self.bp_jerk(f) ** 2), 0))
+        # force only (with a gyro the rotation decides alone): surge turns
+        turn = self._surge_turns(raw, med, f) if gyro is None else np.zeros(len(f), bool)
+        turns = self.n_turns + np.cumsum(turn)
+        self.n_turns = int(turns[-1]) if len(turns) else self.n_turns
         self.m.has_gyro = gyro is not None
         g = np.zeros(len(f)) if gyro is None else self.lp_gyro(np.linalg.norm(np.asarray(gyro, float), axis=1))
         idx = np.flatnonzero((self.n + np.arange(len(f))) % self.step == 0)
         self.n += len(f)
         gm, split, events = self.gentle_max, len(f), []
         for i in idx:
-            events += self.m.tick(_Tick(t[i], level[i], slope[i], jerk[i], band[i], g[i], f[i]))
+            new, self.n_turns_tick = int(turns[i] - self.n_turns_tick), int(turns[i])
+            events += self.m.tick(_Tick(t[i], level[i], slope[i], jerk[i], new, g[i], f[i]))
             if self.gentle_max != gm and split == len(f):
                 split = i + 1  # a gentle max learnt here applies from the next sample
         events += self.pressure(t[:split], f[:split], gm)
         events += self.pressure(t[split:], f[split:], self.gentle_max)
         return ordered(events)
 
+    def _surge_turns(self, raw, med, f):
+        """The ball crossing the muscle's bands makes the force surge: its rate
+        of change rises and falls again and again, where a press rises and
+        stops once. -> True where the rate turned (filters.Turns) while the
+        force moved, by more than a share of the load and than the noise."""
+        p = self.p
+        load = np.abs(self.lp_load(f))
+        surge = self.d_surge(self.lp_surge(f))
+        sigma = self._noise(raw, med, load) / MEDIAN_TAKES * SURGE_NOISE / np.sqrt(self.rate)
+        moving = self.lp_moving(np.abs(surge)) > np.maximum(p.settled_slope * load, p.moving_noise * sigma)
+        floor = np.maximum(p.roll_surge * load, p.roll_snr * sigma)
+        return self.turns(surge, floor, moving)
+
+    def _noise(self, raw, med, load):
+        """What the median takes away (rms, glitches clipped): where the force
+        is monotonic it takes nothing, so this is the sensor's noise alone."""
+        mid = np.concatenate([[raw[0] if self.last_raw is None else self.last_raw], raw[:-1]])
+        self.last_raw = raw[-1] if len(raw) else self.last_raw
+        r2 = np.minimum((mid - med) ** 2, (self.p.noise_clip * load) ** 2)
+        return np.sqrt(self.noise(r2, load > self.p.contact_on_n))
+
     def _zero(self, f):
         """Zero drift: the reading of the unloaded ball (idle for a second or
-        more), followed slowly, forward-filled over the loaded stretches."""
-        idle = self.idle_run(f < self.p.contact_off_n) >= self.rate
-        out = np.empty(len(f))
-        z = self.zero_state
-        a = 1.0 / (self.p.zero_tau_s * self.rate)
-        if idle.any():
-            zs, self.zero_zi = signal.lfilter([a], [1, a - 1], f[idle], zi=self.zero_zi)
-            pos = np.cumsum(idle) - 1  # index into zs of the latest idle sample
-            out[:] = np.where(pos >= 0, zs[np.maximum(pos, 0)], z)
-            self.zero_state = float(zs[-1])
-        else:
-            out[:] = z
-        return out
+        more), followed slowly, held over the loaded stretches."""
+        return self.zero(f, self.idle_run(f < self.p.contact_off_n) >= self.rate)
 
     def set_gentle_max(self, newtons):
         self.gentle_max = newtons
-
-
-def _turns(signs):
-    """Direction changes in a sequence of -1/0/+1 (zeros skipped)."""
-    n, last = 0, 0
-    for s in signs:
-        if s and last and s != last:
-            n += 1
-        if s:
-            last = s
-    return n
 
 
 class _Machine:
@@ -223,8 +243,7 @@ class _Machine:
         self.base = None            # the hold's settled level
         self.still_for = 0.0
         self.hist = deque(maxlen=int(p.roll_swing_s * TICK_HZ))  # (t, level, raw, slope)
-        self.ripple = deque(maxlen=int(p.roll_turns_s * TICK_HZ))  # sign of the 1-6 Hz band
-        self.roll_for = 0.0
+        self.turned = deque(maxlen=int(p.roll_turns_s * TICK_HZ))  # surge turns per tick
         self.gyro_for = 0.0
         self.quiet_for = 0.0
         self.exc = None             # breath-band excursion: [start, peak |d|/base, sign]
@@ -259,9 +278,8 @@ class _Machine:
             self.base = None
         ref = max(self.base or k.level, p.contact_on_n)
         self.still_for = self.still_for + dt if k.slope < p.settled_slope * ref else 0.0
-        if self._rolling(k, ref, dt):
-            return self.out
-        if self._slip(k, ref):
+        # a slip rings like rolling for a moment: confirm or clear it first
+        if self._slip(k, ref) or self._rolling(k, ref, dt):
             return self.out
         if self.state == "settling":
             if self.still_for >= p.settled_s:
@@ -274,35 +292,30 @@ class _Machine:
     def _reset_contact(self):
         self.base = None
         self.exc = None
-        self.roll_for = self.gyro_for = self.quiet_for = 0.0
+        self.gyro_for = self.quiet_for = 0.0
+        self.turned.clear()
         self.slip_at = None
         self.hist.clear()
 
-    # -- rolling: rotation, or sustained fast motion with ripple, or big swings
+    # -- rolling: rotation, or (force only) the force surging again and again
     def _rolling(self, k, ref, dt):
         p = self.p
         self.gyro_for = self.gyro_for + dt if k.gyro > p.roll_gyro_dps else 0.0
-        # force alone can only judge motion against a settled level: a ball
-        # being loaded or unloaded moves fast too
-        # the ball crossing the muscle's bands leaves a fast ripple: the 1-6 Hz
-        # band must swing both ways, not once as when pressing down or lifting
-        big = abs(k.band) > p.roll_jerk * ref
-        self.ripple.append((1 if k.band > 0 else -1) if big else 0)
-        turns = _turns(self.ripple)
-        moving = self.base is not None and k.slope > p.roll_slope * ref and k.jerk > p.roll_jerk * ref
-        self.roll_for = self.roll_for + dt if moving else 0.0
+        self.turned.append(k.turns)
         if self.has_gyro:  # a ball that does not turn is not rolling
             on = self.gyro_for >= p.roll_gyro_on_s
         else:
-            on = (self.roll_for >= p.roll_on_s and turns >= p.roll_turns) or self._swings(ref)
+            on = self._surging() or self._swings()
         if self.state == "rolling":
-            calm = k.gyro < p.roll_gyro_dps / 2 if self.has_gyro else k.slope < p.roll_slope * ref / 2
+            # over when the ball stops turning, or (force only) stops rippling
+            calm = k.gyro < p.roll_gyro_dps / 2 if self.has_gyro else k.jerk < p.roll_jerk * ref
             self.quiet_for = self.quiet_for + dt if calm else 0.0
             if self.quiet_for >= p.roll_off_s:
                 self._set(k.t, "settling")
                 self.base = None
                 self.hist.clear()
-                self.roll_for = self.gyro_for = 0.0
+                self.turned.clear()
+                self.gyro_for = 0.0
                 return False
             return True
         if on:
@@ -314,11 +327,22 @@ class _Machine:
             return True
         return False
 
-    def _swings(self, ref):
-        """Two or more swings of roll_swing * level across the hold's level."""
+    def _surging(self):
+        """Force only, from a settled hold: the force surged (its rate of change
+        turned) roll_turns times within roll_turns_s, where a press, a lift or a
+        glitch turns at most twice, and it moved far: more than breaths do, and
+        faster than a knee drop."""
+        if self.base is None or sum(self.turned) < self.p.roll_turns:
+            return False
+        levels = [h[1] for h in list(self.hist)[-len(self.turned):]]
+        return max(levels) - min(levels) > self.p.roll_range * self.base
+
+    def _swings(self):
+        """Force only: two swings across the hold's level, each beyond the
+        largest knee drop, within roll_swing_s (rolling with no surges)."""
         if self.base is None or len(self.hist) < 10:
             return False
-        hi, lo = self.base * (1 + self.p.roll_swing / 2), self.base * (1 - self.p.roll_swing / 2)
+        hi, lo = self.base * (1 + self.p.knee_max), self.base * (1 - self.p.knee_max)
         side, swings = 0, 0
         for _, lev, _, _ in self.hist:
             s = 1 if lev > hi else (-1 if lev < lo else 0)
@@ -351,7 +375,7 @@ class _Machine:
         # from stillness, to well below the settled level: the end of a spike
         # falls as fast but only back to the level
         if (k.raw < raw_prev - p.slip_drop * self.base and k.raw < (1 - p.slip_drop) * self.base
-                and slope_prev < p.roll_slope * self.base):
+                and slope_prev < p.moving_slope * self.base):
             self.slip_at = (k.t, k.raw)
             return True
         return False

@@ -23,6 +23,12 @@ class Median:
         return np.median(np.lib.stride_tricks.sliding_window_view(buf, self.k), axis=1)
 
 
+def _below_nyquist(hz, rate_hz):
+    """A cut-off the rate can carry: the ball may sample as slowly as 10 Hz,
+    where a 6 Hz edge does not exist; it becomes 0.45 x the rate (4.5 Hz)."""
+    return min(hz, 0.45 * rate_hz)
+
+
 class Sos:
     """An IIR filter as second-order sections with carried state; starts in the
     steady state of its first input so there is no start-up transient."""
@@ -33,11 +39,11 @@ class Sos:
 
     @classmethod
     def lowpass(cls, hz, rate_hz, order=2):
-        return cls(signal.butter(order, hz, "low", fs=rate_hz, output="sos"))
+        return cls(signal.butter(order, _below_nyquist(hz, rate_hz), "low", fs=rate_hz, output="sos"))
 
     @classmethod
     def bandpass(cls, lo, hi, rate_hz, order=2):
-        return cls(signal.butter(order, [lo, hi], "band", fs=rate_hz, output="sos"))
+        return cls(signal.butter(order, [lo, _below_nyquist(hi, rate_hz)], "band", fs=rate_hz, output="sos"))
 
     def __call__(self, x):
         x = np.asarray(x, float)
@@ -80,4 +86,60 @@ class RunLength:
         out[~cond] = 0
         if len(cond):
             self.carry = int(out[-1])
+        return out
+
+
+class GatedMean:
+    """Exponential average (time constant tau_s) of x over the samples where
+    gate is True, held over the others; starts from 0."""
+
+    def __init__(self, tau_s, rate_hz):
+        self.a = 1.0 / (tau_s * rate_hz)
+        self.zi = np.zeros(1)
+        self.last = 0.0
+
+    def __call__(self, x, gate):
+        x, gate = np.asarray(x, float), np.asarray(gate, bool)
+        if not gate.any():
+            return np.full(len(x), self.last)
+        y, self.zi = signal.lfilter([self.a], [1, self.a - 1], x[gate], zi=self.zi)
+        pos = np.cumsum(gate) - 1  # index into y of the latest gated sample
+        out = np.where(pos >= 0, y[np.maximum(pos, 0)], self.last)
+        self.last = float(y[-1])
+        return out
+
+
+class Turns:
+    """Turns of x while moving: where x comes back by at least h from the
+    extreme it was following (a zigzag with hysteresis). h = max(floor, share
+    * the biggest recent |x|, which decays with tau_s), so the ringing after
+    one big move does not count. While not moving it rests, and the first
+    move of h from rest only sets the direction. -> True at each turn."""
+
+    def __init__(self, rate_hz, share, tau_s):
+        self.share = share
+        self.decay = np.exp(-1.0 / (tau_s * rate_hz))
+        self.peak = 0.0
+        self.dir = 0            # +1 following a maximum, -1 a minimum, 0 at rest
+        self.ext = None         # the extreme followed
+        self.lo = self.hi = None  # since rest: the range seen
+
+    def __call__(self, x, floor, moving):
+        out = np.zeros(len(x), bool)
+        share, decay = self.share, self.decay
+        d, ext, lo, hi, peak = self.dir, self.ext, self.lo, self.hi, self.peak
+        for i, (v, fl, mv) in enumerate(zip(*(np.asarray(a).tolist() for a in (x, floor, moving)))):
+            h = max(fl, share * peak)
+            peak = max(abs(v), peak * decay)
+            if not mv or lo is None:
+                d, lo, hi = 0, v, v
+            elif d == 0:
+                lo, hi = min(lo, v), max(hi, v)
+                if max(v - lo, hi - v) >= h:
+                    d, ext = (1 if v - lo >= h else -1), v
+            elif (v - ext) * d > 0:
+                ext = v
+            elif (ext - v) * d >= h:
+                out[i], d, ext = True, -d, v
+        self.dir, self.ext, self.lo, self.hi, self.peak = d, ext, lo, hi, peak
         return out

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import calibration
 from .errors import UserError, warn
-from .protocol import Assembler, FrameError, decode
+from .protocol import Assembler, FrameError, decode, RATE_MIN_HZ
 from .recording import Recording
 
 
@@ -20,7 +20,7 @@ class Trace:
     note: str = ""
 
 
-MIN_RATE_HZ = 13      # the detector's 1-6 Hz band needs more than 12 samples a second
+MIN_RATE_HZ = RATE_MIN_HZ  # the ball's slowest rate; slower is a wrong time column
 MAX_RATE_HZ = 5000
 NEGATIVE_N = -5.0     # a zero offset gives a few newtons below zero; more is a wrong calibration or column
 

@@ -4,6 +4,8 @@ import json
 def register(sub):
     e = sub.add_parser("evaluate", help="detection quality on labelled emulated sessions, against the targets")
     e.add_argument("--seeds", type=int, default=20, help="scenarios of each kind (session, hold, rolling)")
+    e.add_argument("--first-seed", type=int, default=0,
+                   help="seed of the first scenario (check on seeds the detector was not tuned on)")
     e.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     e.set_defaults(fn=run)
 
@@ -11,7 +13,7 @@ def register(sub):
 def run(a):
     from ..evaluate import evaluate, meets, TARGETS
 
-    figs = evaluate(range(a.seeds))
+    figs = evaluate(range(a.first_seed, a.first_seed + a.seeds))
     if a.json:
         print(json.dumps({"figures": figs, "targets": TARGETS, "misses": meets(figs)}))
         return

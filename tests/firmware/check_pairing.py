@@ -3,7 +3,7 @@ from ballsense_fw import protocol as P
 from ballsense_fw import decode as D
 from ballsense_fw.pairing import Pairing, WINDOW_MS, GESTURE_MS
 from ballsense_fw.bonds import Bonds, MAX_ENTRIES
-from fakes import VirtualClock, fresh_app
+from fakes import VirtualClock, ListLink, fresh_app
 
 FIRM, RELEASE = 1000, 200
 
@@ -98,23 +98,12 @@ def test_corrupt_bond_file_means_no_bonds_not_a_crash():
     os.remove("bonds_bad.json")
 
 
-class _BleLikeLink:
-    """What the App needs of a BLE link: trusted, bondable, bonded_now."""
+class _BleLikeLink(ListLink):
+    """What the App needs of a BLE link besides a list link's: trust and bonding."""
     name = "ble-like"
-
-    def __init__(self):
-        self.sent, self.inbox = [], []
-        self.connected = True
-        self.trusted = False
-        self.bondable = False
-        self.bonded_now = False
-
-    def send(self, frame):
-        self.sent.append(frame)
-
-    def commands(self):
-        got, self.inbox = self.inbox, []
-        return got
+    trusted = False
+    bondable = False
+    bonded_now = False
 
     def set_bondable(self, on):
         self.bondable = on

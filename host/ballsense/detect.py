@@ -343,8 +343,11 @@ class _Machine:
         if self.base is None or len(self.hist) < 10:
             return False
         hi, lo = self.base * (1 + self.p.knee_max), self.base * (1 - self.p.knee_max)
+        levels = [h[1] for h in self.hist]
+        if max(levels) <= hi or min(levels) >= lo:
+            return False  # no swing beyond both sides: the usual case, quickly
         side, swings = 0, 0
-        for _, lev, _, _ in self.hist:
+        for lev in levels:
             s = 1 if lev > hi else (-1 if lev < lo else 0)
             if s and s != side:
                 swings += side != 0

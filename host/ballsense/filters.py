@@ -125,21 +125,43 @@ class Turns:
         self.lo = self.hi = None  # since rest: the range seen
 
     def __call__(self, x, floor, moving):
+        x = np.asarray(x, float)
         out = np.zeros(len(x), bool)
-        share, decay = self.share, self.decay
-        d, ext, lo, hi, peak = self.dir, self.ext, self.lo, self.hi, self.peak
-        for i, (v, fl, mv) in enumerate(zip(*(np.asarray(a).tolist() for a in (x, floor, moving)))):
-            h = max(fl, share * peak)
-            peak = max(abs(v), peak * decay)
-            if not mv or lo is None:
+        if not len(x):
+            return out
+        peak = self._decaying_max(np.abs(x))
+        h = np.maximum(floor, self.share * np.concatenate([[self.peak], peak[:-1]]))
+        self.peak = float(peak[-1])
+        moving = np.asarray(moving, bool)
+        d, ext, lo, hi = self.dir, self.ext, self.lo, self.hi
+        xs, hs, mv = x.tolist(), h.tolist(), moving.tolist()
+        # at rest the state is only "rest at the last sample": loop over the moves
+        for i in np.flatnonzero(moving).tolist():
+            v, hh = xs[i], hs[i]
+            if i and not mv[i - 1]:
+                d, lo, hi = 0, xs[i - 1], xs[i - 1]
+            if lo is None:
                 d, lo, hi = 0, v, v
             elif d == 0:
                 lo, hi = min(lo, v), max(hi, v)
-                if max(v - lo, hi - v) >= h:
-                    d, ext = (1 if v - lo >= h else -1), v
+                if max(v - lo, hi - v) >= hh:
+                    d, ext = (1 if v - lo >= hh else -1), v
             elif (v - ext) * d > 0:
                 ext = v
-            elif (ext - v) * d >= h:
+            elif (ext - v) * d >= hh:
                 out[i], d, ext = True, -d, v
-        self.dir, self.ext, self.lo, self.hi, self.peak = d, ext, lo, hi, peak
+        if not mv[-1]:
+            d, lo, hi = 0, xs[-1], xs[-1]
+        self.dir, self.ext, self.lo, self.hi = d, ext, lo, hi
+        return out
+
+    def _decaying_max(self, a, block=500):
+        """peak[i] = max(a[i], peak[i-1] * decay), in blocks short enough that
+        decay ** -block stays far inside the float range."""
+        out = np.empty(len(a))
+        p = self.peak
+        for s in range(0, len(a), block):
+            g = self.decay ** -np.arange(1.0, len(a[s:s + block]) + 1)
+            out[s:s + block] = np.maximum.accumulate(np.maximum(a[s:s + block] * g, p)) / g
+            p = out[min(s + block, len(a)) - 1]
         return out

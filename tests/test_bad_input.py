@@ -162,6 +162,7 @@ CASES = (
         (["soak", "--drop-every", "nan"], "--drop-every nan is not a number"),
         (["evaluate", "--seeds", "0"], "--seeds 0 is out of range"),
         (["evaluate", "--first-seed", "-1"], "--first-seed -1 is out of range"),
+        (["evaluate", "--rate", "33"], "--rate 33: the scenarios are made at 200 Hz"),
         # flash: the port and the device settings (flash.py's own checks)
         (["flash", "foo://x"], "foo://x: invalid URL, protocol 'foo' not known"),
         (["flash", "/dev/ttyACM9"], "port /dev/ttyACM9 not found"),

@@ -152,6 +152,18 @@ def test_session_scored_without_gyro(seed):
     assert res["state_agree"] >= 0.93
 
 
+@pytest.mark.parametrize("rate", [20, 50])
+@pytest.mark.parametrize("gyro", [True, False])
+def test_session_at_slower_sample_rates(rate, gyro):
+    """A ball configured for 20 or 50 Hz: the same session, the same answers
+    (the parameters are in seconds and load fractions, not samples)."""
+    res, _ = score(S.session(12), gyro=gyro, rate=rate)
+    assert res["ph_missed"] == 0 and res["ph_false"] == 0 and max(res["ph_latency"]) <= 0.15
+    assert res["roll_missed"] == 0 and res["roll_false"] == 0 and res["roll_latency"][0] <= 2.0
+    assert res["slip_missed"] == 0 and res["slip_false"] == 0
+    assert res["state_agree"] >= 0.93 and all(res["knee_ok"]) and all(res["breath_ok"])
+
+
 @pytest.mark.parametrize("make", [lambda: S.session(30, mistakes=False), lambda: S.session(31, mistakes=False),
                                   lambda: S.spikes(0)])
 def test_no_rolling_alert_without_gyro_in_holds(make):

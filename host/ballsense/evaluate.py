@@ -10,15 +10,18 @@ RATE = 100
 COARSE = {"idle": "idle", "settling": "still", "hold": "still", "knee_drop": "still", "rolling": "rolling"}
 
 
+RATES = [r for r in range(10, S.RATE_HZ + 1) if S.RATE_HZ % r == 0]  # exact decimations
+
+
 def sample(sc, rate=RATE):
     step = S.RATE_HZ // rate
     f = sc.force[::step].astype(float)
     return np.arange(len(f)) / rate, f, sc.gyro[::step]
 
 
-def score(sc, gyro=True):
-    t, f, g = sample(sc)
-    events, comp, _ = run(t, f, g if gyro else None, RATE, sc.gentle_max_n)
+def score(sc, gyro=True, rate=RATE):
+    t, f, g = sample(sc, rate)
+    events, comp, _ = run(t, f, g if gyro else None, rate, sc.gentle_max_n)
     out = summarise(t, comp, events)
     alerts = out["alerts"]
     res = {}
@@ -109,8 +112,9 @@ def _overlap(a, b):
     return min(a["end_s"], b["end_s"]) - max(a["start_s"], b["start_s"])
 
 
-def evaluate(seeds=range(20), kinds=("session", "hold", "rolling")):
-    """-> dict of figures against the targets, with and without gyro."""
+def evaluate(seeds=range(20), kinds=("session", "hold", "rolling"), rate=RATE):
+    """-> dict of figures against the targets, with and without gyro, the
+    scenarios sampled at `rate` (a divisor of scenarios.RATE_HZ)."""
     figs = {}
     for gyro in (True, False):
         agg = {k: [] for k in ("ph_latency", "roll_latency", "state_agree", "breath_ok", "knee_ok")}
@@ -119,7 +123,7 @@ def evaluate(seeds=range(20), kinds=("session", "hold", "rolling")):
         for kind in kinds:
             for seed in seeds:
                 sc = S.make(kind, seed)
-                res, _ = score(sc, gyro)
+                res, _ = score(sc, gyro, rate)
                 for k in agg:
                     v = res[k]
                     agg[k] += v if isinstance(v, list) else [v]

@@ -98,6 +98,28 @@ def test_pressure_alert_is_fast_and_ignores_glitches():
     assert 17.0 < ev[0].t_s <= 17.0 + 0.15
 
 
+@pytest.mark.parametrize("gyro", [True, False])
+def test_glitches_up_to_30_ms_change_nothing(gyro):
+    """Glitches of 1-3 samples at 100 Hz, up and down, far past the limit and
+    down to nothing, during a breathing hold: the same breaths, no alert, no
+    slip, no rolling. One 40 ms longer than that is a press, and alerts."""
+    t, f = _flat(100, 60)
+    f[:300] = 0
+    f[300:] += 3 * np.sin(2 * np.pi * (t[300:] - 3) / 8)  # breaths every 8 s, 2.5 % of the load
+    quiet = run(t, f, None if not gyro else np.zeros((len(f), 3)), RATE, 130, creep=False)[0]
+    g = f.copy()
+    for k, i in enumerate(range(1000, 5800, 400)):
+        n = 1 + k % 3
+        g[i:i + n] = 400 if k % 2 else 0
+    ev = run(t, g, None if not gyro else np.zeros((len(g), 3)), RATE, 130, creep=False)[0]
+    assert [e.kind for e in ev if e.kind in ("slip", "alert", "lift_off")] == []
+    breaths = [e for e in ev if e.kind == "breath"]
+    assert len(breaths) == len([e for e in quiet if e.kind == "breath"]) >= 5
+    g[5900:5904] = 400  # 40 ms
+    ev = run(t, g, None, RATE, 130, creep=False)[0]
+    assert [(e.alert, round(e.t_s, 2)) for e in ev if e.kind == "alert"] == [("pressure_high", 59.04)]
+
+
 def test_pressure_alert_does_not_chatter_around_the_limit():
     t, f = _flat(100, 30)
     f[:100] = 0

@@ -58,6 +58,10 @@ NAME_MAX_BYTES = const(20)
 ATT_DEFAULT_PAYLOAD = const(20)  # default ATT MTU 23 minus 3 bytes of ATT header
 DELTA_MAX = const(2047)          # force deltas are signed 12-bit
 STATUS_PERIOD_MS = const(1000)
+# Alerts, on the ball and on the host (docs/algorithms.md): nothing reacts to a
+# glitch this long; an alert ends after this long below its off level.
+GLITCH_MS = const(30)
+ALERT_OFF_MS = const(500)
 
 _HDR = "<BBHH"  # type/version, count, seq of first sample, device ms of first sample
 HDR_SIZE = const(6)

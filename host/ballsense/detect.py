@@ -8,11 +8,14 @@ Signal path, per chunk, chunk-invariant (filters.py):
              surge turns against the sensor's noise
           -> a state machine at 10 Hz: idle, settling, hold, knee_drop, rolling
 """
+import math
 from collections import deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
+from ballsense_fw import protocol as fw_protocol
 from ballsense_fw.sensors import fsr as fw_fsr
 
 from .filters import Diff, GatedMean, Median, RunLength, Sos, Turns
@@ -20,13 +23,33 @@ from .filters import Diff, GatedMean, Median, RunLength, Sos, Turns
 STATES = ("idle", "settling", "hold", "knee_drop", "rolling")
 TICK_HZ = 10
 SURGE_HZ = 3.0          # the force low-passed to this keeps surges of a few a second, drops most noise
-MEDIAN_TAKES = 0.89     # a 3-sample median takes away 0.89 sigma (rms) of white noise ...
-SURGE_NOISE = 45.0      # ... and reaches the surge (d/dt of that low-pass) as 45 sigma / sqrt(rate) per s
+
+
+def median_window(seconds, rate_hz):
+    """The odd window that removes glitches up to `seconds` long: 2 g + 1
+    samples for glitches of g samples (at least 3)."""
+    return 2 * max(1, math.ceil(seconds * rate_hz - 1e-9)) + 1
+
+
+@lru_cache(maxsize=None)
+def noise_gains(k, k_state, rate_hz):
+    """White noise of sigma 1 through this detector's own chains, measured once
+    per (windows, rate) on a fixed draw: -> (rms the k-sample median takes away,
+    rms of the surge (k_state median, SURGE_HZ low-pass, d/dt) in load per s)."""
+    x = np.random.default_rng(0).normal(0.0, 1.0, 40000)
+    med = Median(k)(x)
+    h = (k - 1) // 2
+    took = x[:len(x) - h] - med[h:]
+    surge = Diff(rate_hz)(Sos.lowpass(SURGE_HZ, rate_hz)(Median(k_state)(x)))
+    return float(np.sqrt(np.mean(took[2000:] ** 2))), float(np.std(surge[2000:]))
 
 
 @dataclass(frozen=True)
 class Params:
-    median_k: int = 3                 # removes single-sample glitches, 10 ms delay
+    # the longest glitch nothing may react to (30 ms): the state machine's median
+    # takes it away (7 samples at 100 Hz), the alarm waits it out (below)
+    glitch_s: float = fw_protocol.GLITCH_MS / 1000
+    median_s: float = 0.01            # the alarm's median: 1-sample glitches at 100 Hz, 10 ms delay
     contact_on_n: float = 10.0        # ball carries weight (hysteresis pair)
     contact_off_n: float = 5.0
     zero_tau_s: float = 10.0          # unloaded reading followed this slowly (zero drift)
@@ -34,9 +57,10 @@ class Params:
     creep_tau_s: float = fw_fsr.CREEP_TAU_S
     gentle_from_level: float = 1.25   # gentle max = settled level * this (when not given)
     gentle_learn_s: float = 8.0       # of steady hold before the level is taken
-    pressure_on_s: float = 0.03       # above the gentle max for 3 samples -> alert
+    # pressure_high: above the gentle max for more samples than a glitch covers
+    # (4 at 100 Hz) -> alert; then ...
     pressure_deadband: float = 0.05   # clears only below (1 - this) * gentle max ...
-    pressure_off_s: float = 0.5       # ... for this long
+    pressure_off_s: float = fw_protocol.ALERT_OFF_MS / 1000  # ... for this long
     settled_slope: float = 0.06       # |slope| / level per second under which the ball is still
     settled_s: float = 1.0
     roll_gyro_dps: float = 15.0       # ball turning faster than this is rolling
@@ -57,6 +81,7 @@ class Params:
     roll_off_s: float = 1.5           # ... or gyro calm, for this long -> rolling is over
     breath_dip: float = 0.01          # inhale dip, fraction of level
     breath_max: float = 0.06          # larger than this is a knee drop, not a breath
+    breath_min_s: float = 0.8         # an inhale dips for longer than this (a glitch, 0.3 s at most)
     knee_start: float = 0.03          # a rise this big may be a knee drop
     knee_max: float = 0.3             # a swing beyond this is pressing, not a knee drop
     lift_s: float = 1.6               # a lift-off takes up to this long
@@ -65,6 +90,8 @@ class Params:
     knee_hold_s: float = 4.0          # knee_drop state lasts this long after a drop
     slip_drop: float = 0.45           # force falls by this fraction of the level ...
     slip_within_s: float = 0.2        # ... within this time, from stillness ...
+    slip_level_s: float = 0.3         # ... the level falls by half as much within this time (a
+                                      # glitch of a few samples moves it 15 % at most) ...
     slip_confirm_s: float = 0.7       # ... and contact remains this long (else it was a lift-off)
 
 
@@ -101,7 +128,7 @@ class _Pressure:
     """pressure_high with on-delay, deadband and off-delay, at the full rate."""
 
     def __init__(self, p, rate):
-        self.on_n = max(1, round(p.pressure_on_s * rate))
+        self.on_n = math.ceil(p.glitch_s * rate - 1e-9) + 1  # samples a glitch may cover, + 1
         self.off_n = max(1, round(p.pressure_off_s * rate))
         self.deadband = p.pressure_deadband
         self.above = RunLength()
@@ -144,7 +171,9 @@ class Detector:
         self.rate = rate_hz
         self.gentle_max = gentle_max
         self.creep = creep
-        self.median = Median(p.median_k)
+        self.median = Median(median_window(p.median_s, rate_hz))
+        self.median_state = Median(median_window(p.glitch_s, rate_hz))
+        self.takes, self.surge_gain = noise_gains(self.median.k, self.median_state.k, rate_hz)
         self.contact_run = RunLength()
         self.idle_run = RunLength()
         self.zero = GatedMean(p.zero_tau_s, rate_hz)
@@ -160,7 +189,7 @@ class Detector:
         self.lp_moving = Sos.lowpass(SURGE_HZ, rate_hz)
         self.lp_load = Sos.lowpass(0.2, rate_hz)      # the load of the last few seconds
         self.noise = GatedMean(p.noise_tau_s, rate_hz)
-        self.last_raw = None
+        self.raw_tail = None        # the inputs the median has not centred on yet
         self.turns = Turns(rate_hz, p.roll_share, p.roll_share_tau_s)
         self.n_turns = self.n_turns_tick = 0          # turns seen, and up to the last tick
         self.step = max(1, round(rate_hz / TICK_HZ))
@@ -174,17 +203,21 @@ class Detector:
         t = np.asarray(t, float)
         raw = np.asarray(force, float)
         med = self.median(raw)
-        f = med - self._zero(med)
+        zero = self._zero(med)
+        f = med - zero
         contact = f > self.p.contact_off_n
         tc = self.contact_run(contact) / self.rate
-        if self.creep:
-            f = f / (1 + self.p.creep * np.log1p(tc / self.p.creep_tau_s))
+        gain = 1 / (1 + self.p.creep * np.log1p(tc / self.p.creep_tau_s)) if self.creep else 1.0
+        f = f * gain
         self.last_force = f
-        level = self.lp_level(f)
+        # the state machine works in tenths of seconds: it can afford to take
+        # away longer glitches than the alarm, which must be fast
+        fs = (self.median_state(raw) - zero) * gain
+        level = self.lp_level(fs)
         slope = self.lp_slope(np.abs(self.diff(level)))
-        jerk = np.sqrt(np.maximum(self.lp_jerk(self.bp_jerk(f) ** 2), 0))
+        jerk = np.sqrt(np.maximum(self.lp_jerk(self.bp_jerk(fs) ** 2), 0))
         # force only (with a gyro the rotation decides alone): surge turns
-        turn = self._surge_turns(raw, med, f) if gyro is None else np.zeros(len(f), bool)
+        turn = self._surge_turns(raw, med, fs) if gyro is None else np.zeros(len(f), bool)
         turns = self.n_turns + np.cumsum(turn)
         self.n_turns = int(turns[-1]) if len(turns) else self.n_turns
         self.m.has_gyro = gyro is not None
@@ -194,7 +227,7 @@ class Detector:
         gm, split, events = self.gentle_max, len(f), []
         for i in idx:
             new, self.n_turns_tick = int(turns[i] - self.n_turns_tick), int(turns[i])
-            events += self.m.tick(_Tick(t[i], level[i], slope[i], jerk[i], new, g[i], f[i]))
+            events += self.m.tick(_Tick(t[i], level[i], slope[i], jerk[i], new, g[i], fs[i]))
             if self.gentle_max != gm and split == len(f):
                 split = i + 1  # a gentle max learnt here applies from the next sample
         events += self.pressure(t[:split], f[:split], gm)
@@ -209,7 +242,7 @@ class Detector:
         p = self.p
         load = np.abs(self.lp_load(f))
         surge = self.d_surge(self.lp_surge(f))
-        sigma = self._noise(raw, med, load) / MEDIAN_TAKES * SURGE_NOISE / np.sqrt(self.rate)
+        sigma = self._noise(raw, med, load) / self.takes * self.surge_gain
         moving = self.lp_moving(np.abs(surge)) > np.maximum(p.settled_slope * load, p.moving_noise * sigma)
         floor = np.maximum(p.roll_surge * load, p.roll_snr * sigma)
         return self.turns(surge, floor, moving)
@@ -217,8 +250,11 @@ class Detector:
     def _noise(self, raw, med, load):
         """What the median takes away (rms, glitches clipped): where the force
         is monotonic it takes nothing, so this is the sensor's noise alone."""
-        mid = np.concatenate([[raw[0] if self.last_raw is None else self.last_raw], raw[:-1]])
-        self.last_raw = raw[-1] if len(raw) else self.last_raw
+        h = (self.median.k - 1) // 2  # the median's delay, samples
+        if self.raw_tail is None:
+            self.raw_tail = np.full(h, raw[0] if len(raw) else 0.0)
+        buf = np.concatenate([self.raw_tail, raw])
+        mid, self.raw_tail = buf[:len(raw)], buf[len(raw):]
         r2 = np.minimum((mid - med) ** 2, (self.p.noise_clip * load) ** 2)
         return np.sqrt(self.noise(r2, load > self.p.contact_on_n))
 
@@ -248,7 +284,7 @@ class _Machine:
         self.quiet_for = 0.0
         self.exc = None             # breath-band excursion: [start, peak |d|/base, sign]
         self.knee_until = -1.0
-        self.slip_at = None         # a drop waiting for confirmation: (t, force)
+        self.slip_at = None         # a drop waiting for confirmation: (t, lowest level since)
         self.learn = []             # levels during the first steady hold (gentle max)
         self.has_gyro = False
         self.out = []
@@ -358,7 +394,12 @@ class _Machine:
     def _slip(self, k, ref):
         p = self.p
         if self.slip_at is not None:
-            t0, _ = self.slip_at
+            t0, low = self.slip_at
+            low = min(low, k.level)
+            self.slip_at = (t0, low)
+            if k.t - t0 >= p.slip_level_s and low > (1 - p.slip_drop / 2) * self.base:
+                self.slip_at = None  # the reading fell, the level did not: a glitch of a few samples
+                return False
             if k.t - t0 >= p.slip_confirm_s:
                 self.slip_at = None
                 self.out.append(Event(t0, "slip"))
@@ -379,7 +420,7 @@ class _Machine:
         # falls as fast but only back to the level
         if (k.raw < raw_prev - p.slip_drop * self.base and k.raw < (1 - p.slip_drop) * self.base
                 and slope_prev < p.moving_slope * self.base):
-            self.slip_at = (k.t, k.raw)
+            self.slip_at = (k.t, k.level)
             return True
         return False
 
@@ -421,7 +462,8 @@ class _Machine:
             self.knee_until = t + p.knee_hold_s
             if self.state != "knee_drop":
                 self._set(t, "knee_drop")
-        elif sign < 0 and peak < p.breath_max and self.state == "hold" and t > self.knee_until:
+        elif (sign < 0 and peak < p.breath_max and dur >= p.breath_min_s and self.state == "hold"
+              and t > self.knee_until):
             self.out.append(Event(start + dur / 2, "breath"))
 
     def _last_knee(self, t):

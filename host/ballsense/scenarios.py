@@ -188,9 +188,10 @@ class _Builder:
             creep = r.uniform(0.6, 1.4) * fsr.NOMINAL_CREEP * np.log1p(run / RATE_HZ / fsr.CREEP_TAU_S)
             force = true * (1 + creep)
             force += r.normal(0, r.uniform(0.2, 0.6), len(true)) * contact
-            for _ in range(int(len(true) / RATE_HZ / 20)):  # a glitch every ~20 s
-                i = int(r.integers(0, len(true) - 2))
-                force[i:i + 2] += r.choice([-1, 1]) * r.uniform(0.4, 0.9) * self.load
+            slot = 20 * RATE_HZ
+            for k in range(len(true) // slot):  # a glitch of 5-30 ms in every 20 s
+                i, n = k * slot + int(r.integers(0, slot - 6)), int(r.integers(1, 7))
+                force[i:i + n] += r.choice([-1, 1]) * r.uniform(0.4, 0.9) * self.load
             force = np.maximum(force, 0)
         sc = Scenario(name, seed, self.load, gentle_max, force.astype(np.float32), true, gyro,
                       self.states, self.events)

@@ -32,14 +32,20 @@ def test_bad_command_refused_and_reported():
     assert config.load()["rate_hz"] == 50
 
 
-def test_threshold_raises_on_ball_alert_with_hysteresis():
+def test_threshold_raises_on_ball_alert_with_on_delay_deadband_and_off_delay():
     app, link = _app()
     link.inbox = [P.encode_command(P.C_SET_THRESHOLD, 1, 3000, 2000)]
     app.service()
-    for v, want in ((1000, False), (3100, True), (2500, True), (1900, False), (2500, False)):
-        app.ring.push(v, app.ring.next_seq * 10000, 10000)
-        app._on_ball_alert()
-        assert app.alert is want, (v, app.alert)
+    # at 100 Hz: a 30 ms glitch (3 samples) is ignored, the 4th sample above
+    # raises the alert; it ends after 50 samples (500 ms) below the off level
+    steps = [(1000, 1, False), (3100, 3, False), (1000, 1, False), (3100, 3, False), (3100, 1, True),
+             (2500, 5, True), (1900, 49, True), (2500, 1, True), (1900, 49, True), (1900, 1, False),
+             (2500, 10, False)]
+    for v, n, want in steps:
+        for _ in range(n):
+            app.ring.push(v, app.ring.next_seq * 10000, 10000)
+            app._on_ball_alert()
+        assert app.alert is want, (v, n, app.alert)
 
 
 def test_rename():

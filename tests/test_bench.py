@@ -19,3 +19,11 @@ def test_first_above():
     t = np.arange(10) * 0.01
     f = np.array([1, 1, 5, 1, 1, 6, 7, 8, 9, 9.0])
     assert bench._first_above(list(t), list(f), 0.08, 4) == t[5]
+
+
+def test_precompiled_firmware_streams_in_a_64k_heap():
+    """What `bench` reports as firmware_min_free_heap, as a check: a change that
+    grows the firmware past 64 KB stops the emulated ball (MemoryError)."""
+    import asyncio
+    st = asyncio.run(bench._heap(5))
+    assert st["samples"] >= 450 and st["lost"] == 0 and 0 < st["min_free_heap"] < 65536, st

@@ -48,7 +48,7 @@ class App:
         self.gyro_seq = 0
         self.token = 0
         self.alert = False
-        self.above = self.below = 0  # samples above the threshold / below the off level
+        self.against = 0  # samples in a row that would flip the alert
         self.min_free = gc.mem_free() if hasattr(gc, "mem_free") else 0
 
     def _start_imu(self):
@@ -135,17 +135,12 @@ class App:
         if not on or not self.ring.next_seq:
             return
         v = self.ring.get(self.ring.next_seq - 1)
-        rate = self.cfg["rate_hz"]
-        if self.alert:  # off after ALERT_OFF_MS below the off level
-            self.below = self.below + 1 if v < off else 0
-            self.alert = self.below * 1000 < P.ALERT_OFF_MS * rate
-        else:  # on after more samples above than a glitch covers
-            self.above = self.above + 1 if v >= on else 0
-            self.alert = self.above > -(-P.GLITCH_MS * rate // 1000)
-        if self.alert:
-            self.above = 0
-        else:
-            self.below = 0
+        # flips after more samples above than a glitch covers, or ALERT_OFF_MS below
+        self.against = self.against + 1 if ((v < off) if self.alert else (v >= on)) else 0
+        r = self.cfg["rate_hz"]
+        if self.against >= (P.ALERT_OFF_MS * r // 1000 if self.alert else 1 - (-P.GLITCH_MS * r // 1000)):
+            self.alert = not self.alert
+            self.against = 0
 
     def _show(self):
         ms = self.clock.ticks_ms()

@@ -2,11 +2,12 @@
 explains each rule and where its numbers come from.
 
 Signal path, per chunk, chunk-invariant (filters.py):
-  force N -> 3-sample median (glitches) -> zero drift, FSR creep compensation
-          -> pressure_high at the full rate (on-delay, deadband, off-delay)
-          -> smoothed level, slope, jerk; gyro magnitude, or (force only)
-             surge turns against the sensor's noise
-          -> a state machine at 10 Hz: idle, settling, hold, knee_drop, rolling
+  force N -> zero drift, FSR creep compensation, and glitches (<= 30 ms) removed:
+          -> short median -> pressure_high at the full rate (an on-delay that
+             outlasts a glitch, deadband, off-delay)
+          -> long median -> smoothed level, slope, jerk; gyro magnitude, or
+             (force only) surge turns against the sensor's noise
+             -> a state machine at 10 Hz: idle, settling, hold, knee_drop, rolling
 """
 import math
 from collections import deque

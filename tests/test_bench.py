@@ -21,9 +21,11 @@ def test_first_above():
     assert bench._first_above(list(t), list(f), 0.08, 4) == t[5]
 
 
-def test_precompiled_firmware_streams_in_a_64k_heap():
+def test_precompiled_firmware_streams_in_its_heap_budget():
     """What `bench` reports as firmware_min_free_heap, as a check: a change that
-    grows the firmware past 64 KB stops the emulated ball (MemoryError)."""
+    grows the firmware past bench.HEAP_KB stops the emulated ball (MemoryError),
+    and one that eats most of the margin fails here before it fails at random."""
     import asyncio
     st = asyncio.run(bench._heap(5))
-    assert st["samples"] >= 450 and st["lost"] == 0 and 0 < st["min_free_heap"] < 65536, st
+    assert st["samples"] >= 450 and st["lost"] == 0, st
+    assert 4096 <= st["min_free_heap"] < bench.HEAP_KB * 1024, st

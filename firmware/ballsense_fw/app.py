@@ -138,7 +138,7 @@ class App:
         # flips after more samples above than a glitch covers, or ALERT_OFF_MS below
         self.against = self.against + 1 if ((v < off) if self.alert else (v >= on)) else 0
         r = self.cfg["rate_hz"]
-        if self.against >= (P.ALERT_OFF_MS * r // 1000 if self.alert else 1 - (-P.GLITCH_MS * r // 1000)):
+        if self.against >= (P.ALERT_OFF_MS * r // 1000 if self.alert else P.alert_on_samples(r)):
             self.alert = not self.alert
             self.against = 0
 

@@ -63,6 +63,12 @@ STATUS_PERIOD_MS = const(1000)
 GLITCH_MS = const(30)
 ALERT_OFF_MS = const(500)
 
+
+def alert_on_samples(rate_hz):
+    """Samples above the threshold that raise an alert: one more than a
+    GLITCH_MS glitch can cover (4 at 100 Hz)."""
+    return 1 - (-GLITCH_MS * rate_hz // 1000)
+
 _HDR = "<BBHH"  # type/version, count, seq of first sample, device ms of first sample
 HDR_SIZE = const(6)
 CRC_SIZE = const(2)

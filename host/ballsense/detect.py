@@ -38,9 +38,9 @@ def noise_gains(k, k_state, rate_hz):
     per (windows, rate) on a fixed draw: -> (rms the k-sample median takes away,
     rms of the surge (k_state median, SURGE_HZ low-pass, d/dt) in load per s)."""
     x = np.random.default_rng(0).normal(0.0, 1.0, 40000)
-    med = Median(k)(x)
-    h = (k - 1) // 2
-    took = x[:len(x) - h] - med[h:]
+    median = Median(k)
+    med = median(x)
+    took = median.centre - med
     surge = Diff(rate_hz)(Sos.lowpass(SURGE_HZ, rate_hz)(Median(k_state)(x)))
     return float(np.sqrt(np.mean(took[2000:] ** 2))), float(np.std(surge[2000:]))
 
@@ -48,7 +48,8 @@ def noise_gains(k, k_state, rate_hz):
 @dataclass(frozen=True)
 class Params:
     # the longest glitch nothing may react to (30 ms): the state machine's median
-    # takes it away (7 samples at 100 Hz), the alarm waits it out (below)
+    # takes it away (7 samples at 100 Hz), the alarm waits it out
+    # (protocol.alert_on_samples, shared with the ball)
     glitch_s: float = fw_protocol.GLITCH_MS / 1000
     median_s: float = 0.01            # the alarm's median: 1-sample glitches at 100 Hz, 10 ms delay
     contact_on_n: float = 10.0        # ball carries weight (hysteresis pair)
@@ -129,7 +130,7 @@ class _Pressure:
     """pressure_high with on-delay, deadband and off-delay, at the full rate."""
 
     def __init__(self, p, rate):
-        self.on_n = math.ceil(p.glitch_s * rate - 1e-9) + 1  # samples a glitch may cover, + 1
+        self.on_n = fw_protocol.alert_on_samples(rate)  # the ball's own rule
         self.off_n = max(1, round(p.pressure_off_s * rate))
         self.deadband = p.pressure_deadband
         self.above = RunLength()
@@ -190,7 +191,6 @@ class Detector:
         self.lp_moving = Sos.lowpass(SURGE_HZ, rate_hz)
         self.lp_load = Sos.lowpass(0.2, rate_hz)      # the load of the last few seconds
         self.noise = GatedMean(p.noise_tau_s, rate_hz)
-        self.raw_tail = None        # the inputs the median has not centred on yet
         self.turns = Turns(rate_hz, p.roll_share, p.roll_share_tau_s)
         self.n_turns = self.n_turns_tick = 0          # turns seen, and up to the last tick
         self.step = max(1, round(rate_hz / TICK_HZ))
@@ -218,7 +218,7 @@ class Detector:
         slope = self.lp_slope(np.abs(self.diff(level)))
         jerk = np.sqrt(np.maximum(self.lp_jerk(self.bp_jerk(fs) ** 2), 0))
         # force only (with a gyro the rotation decides alone): surge turns
-        turn = self._surge_turns(raw, med, fs) if gyro is None else np.zeros(len(f), bool)
+        turn = self._surge_turns(med, fs) if gyro is None else np.zeros(len(f), bool)
         turns = self.n_turns + np.cumsum(turn)
         self.n_turns = int(turns[-1]) if len(turns) else self.n_turns
         self.m.has_gyro = gyro is not None
@@ -235,7 +235,7 @@ class Detector:
         events += self.pressure(t[split:], f[split:], self.gentle_max)
         return ordered(events)
 
-    def _surge_turns(self, raw, med, f):
+    def _surge_turns(self, med, f):
         """The ball crossing the muscle's bands makes the force surge: its rate
         of change rises and falls again and again, where a press rises and
         stops once. -> True where the rate turned (filters.Turns) while the
@@ -243,20 +243,15 @@ class Detector:
         p = self.p
         load = np.abs(self.lp_load(f))
         surge = self.d_surge(self.lp_surge(f))
-        sigma = self._noise(raw, med, load) / self.takes * self.surge_gain
+        sigma = self._noise(med, load) / self.takes * self.surge_gain
         moving = self.lp_moving(np.abs(surge)) > np.maximum(p.settled_slope * load, p.moving_noise * sigma)
         floor = np.maximum(p.roll_surge * load, p.roll_snr * sigma)
         return self.turns(surge, floor, moving)
 
-    def _noise(self, raw, med, load):
+    def _noise(self, med, load):
         """What the median takes away (rms, glitches clipped): where the force
         is monotonic it takes nothing, so this is the sensor's noise alone."""
-        h = (self.median.k - 1) // 2  # the median's delay, samples
-        if self.raw_tail is None:
-            self.raw_tail = np.full(h, raw[0] if len(raw) else 0.0)
-        buf = np.concatenate([self.raw_tail, raw])
-        mid, self.raw_tail = buf[:len(raw)], buf[len(raw):]
-        r2 = np.minimum((mid - med) ** 2, (self.p.noise_clip * load) ** 2)
+        r2 = np.minimum((self.median.centre - med) ** 2, (self.p.noise_clip * load) ** 2)
         return np.sqrt(self.noise(r2, load > self.p.contact_on_n))
 
     def _zero(self, f):

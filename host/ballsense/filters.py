@@ -6,20 +6,24 @@ from scipy import signal
 
 class Median:
     """Causal running median over the last k samples: removes glitches up to
-    (k-1)//2 samples long, at a delay of (k-1)//2 samples."""
+    (k-1)//2 samples long, at a delay of (k-1)//2 samples. After each call,
+    `centre` holds the input each output is centred on (delayed the same)."""
 
     def __init__(self, k=5):
         self.k = k
         self.tail = None  # the last k-1 inputs
+        self.centre = None
 
     def __call__(self, x):
         x = np.asarray(x, float)
+        self.centre = x
         if len(x) == 0:
             return x
         if self.tail is None:
             self.tail = np.full(self.k - 1, x[0])
         buf = np.concatenate([self.tail, x])
         self.tail = buf[-(self.k - 1):]
+        self.centre = buf[self.k // 2:self.k // 2 + len(x)]
         win = np.lib.stride_tricks.sliding_window_view(buf, self.k)
         return np.partition(win, self.k // 2, axis=1)[:, self.k // 2]  # np.median, less overhead
 

@@ -38,6 +38,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 PORTRAIT = {"width": 390, "height": 844}   # a phone (iPhone 12-15 class), CSS pixels
 LANDSCAPE = {"width": 844, "height": 390}
+SMALL = {"width": 360, "height": 640}       # a small Android phone
+SMALL_LANDSCAPE = {"width": 640, "height": 360}
 BALLSENSE = [sys.executable, "-m", "ballsense.cli"]
 
 
@@ -245,7 +247,8 @@ def _overlap(a, b):
                 a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
 
 
-@pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["portrait", "landscape"])
+@pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE, SMALL, SMALL_LANDSCAPE],
+                         ids=["portrait", "landscape", "small", "small-landscape"])
 def test_everything_fits_a_phone_screen_and_nothing_overlaps(browser, viewport):
     v = View(gentle_max=120.0, link="sim-usb", battery=87, name="ballsense-sim", state="hold", hold_since=0.0,
              side="left", spot=2, breaths=4, knee_drops=3, cue_text="Hold still and breathe slowly. Let each "
@@ -262,6 +265,9 @@ def test_everything_fits_a_phone_screen_and_nothing_overlaps(browser, viewport):
         for a in ids:
             for b in ids[ids.index(a) + 1:]:
                 assert not _overlap(boxes[a], boxes[b]), (a, b, boxes[a], boxes[b])
+        spill = page.evaluate("ids => ids.filter(i => { const e = document.getElementById(i); "
+                              "return e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1; })", ids)
+        assert spill == []  # no content runs out of its own box
         digits = page.locator("#n").bounding_box()
         assert digits["height"] >= 0.17 * viewport["height"]  # huge: readable from the floor
         assert page.text_content("#breaths") == "4" and page.text_content("#knees") == "3"

@@ -62,7 +62,8 @@ def parse_address(text):
     except ValueError:
         port = -1
     if not 0 <= port <= 65535 or (sep and not host):
-        raise UserError(f"--web {text}: give [HOST:]PORT, e.g. --web 8765 or --web 192.168.1.20:8765 "
+        raise UserError(f"--web {text}: give [HOST:]PORT, e.g. --web 8765, or --web HOST:8765 with "
+                        "this computer's address on your network "
                         "(port 1-65535, 0 for any free one)")
     return host, port
 
@@ -86,7 +87,7 @@ def is_any(host):
 
 def _lan_address():
     """This computer's address on the network, for a server bound to all of
-    them (0.0.0.0 or ::): what a phone would type. None if it has none."""
+    them (the unspecified address): what a phone would type. None if none."""
     try:
         infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
     except OSError:

@@ -18,6 +18,7 @@ import asyncio
 import hmac
 import ipaddress
 import json
+import os
 import secrets
 import socket
 import sys
@@ -85,15 +86,22 @@ def is_any(host):
         return False
 
 
+# Asking the kernel which of our addresses routes toward a documentation
+# address (RFC 5737) finds the one a phone on the same network would use;
+# connecting a UDP socket only looks up the route, it sends nothing.
+ROUTE_PROBE = "192.0.2.1"
+
+
 def _lan_address():
     """This computer's address on the network, for a server bound to all of
     them (the unspecified address): what a phone would type. None if none."""
     try:
-        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect((ROUTE_PROBE, 9))
+            ip = s.getsockname()[0]
     except OSError:
         return None
-    ips = [i[4][0] for i in infos if not ipaddress.ip_address(i[4][0]).is_loopback]
-    return ips[0] if ips else None
+    return None if ipaddress.ip_address(ip).is_loopback or ipaddress.ip_address(ip).is_unspecified else ip
 
 
 class _Client:
@@ -140,7 +148,9 @@ class Web(Sink):
             await web.TCPSite(self._runner, self.host, self.port).start()
         except OSError as e:
             await self._runner.cleanup()
-            raise UserError(f"--web {self.host}:{self.port}: cannot listen there ({e.strerror or e}): "
+            why = ("no such host" if isinstance(e, socket.gaierror) else
+                   os.strerror(e.errno).lower() if e.errno else str(e))
+            raise UserError(f"--web {self.host}:{self.port}: cannot listen there ({why}): "
                             "give another port, or an address of this computer") from None
         self.port = self._runner.addresses[0][1]
         return self

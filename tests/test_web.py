@@ -66,11 +66,12 @@ class Scripted:
     (with the View changes the pipeline would make) and returns the host time
     it was handed over, on the sink's clock."""
 
-    def __init__(self, host="127.0.0.1", every_s=0.07, view=None, **kw):
+    def __init__(self, host="127.0.0.1", every_s=0.07, view=None, force=lambda t: 80 + 30 * math.sin(t), **kw):
         self.sink = web.Web(host, 0, **kw)
         self.view = view or View(gentle_max=120.0, link="test-usb", battery=80, name="test-ball", state="hold",
                                  hold_since=0.0, side="left", spot=1)
         self.every_s = every_s
+        self.force = force
         self.durations = []
         self._queue = []
         self._stop = False
@@ -90,7 +91,7 @@ class Scripted:
         v = self.view
         while not self._stop:
             v.t_s += self.every_s
-            v.force_n = 80 + 30 * math.sin(v.t_s)
+            v.force_n = self.force(v.t_s)
             evs = []
             for changes, e, fut in self._queue:
                 for k, x in changes.items():
@@ -243,32 +244,42 @@ def _overlap(a, b):
 @pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE, SMALL, SMALL_LANDSCAPE],
                          ids=["portrait", "landscape", "small", "small-landscape"])
 def test_everything_fits_a_phone_screen_and_nothing_overlaps(browser, viewport):
-    v = View(gentle_max=120.0, link="sim-usb", battery=87, name="ballsense-sim", state="hold", hold_since=0.0,
-             side="left", spot=2, breaths=4, knee_drops=3, cue_text="Hold still and breathe slowly. Let each "
-             "exhale sink you a little further. Breath 4 of 6.", cue_n=3)
-    with Scripted(view=v) as s:
+    from ballsense.guide import TEXT
+    longest = max((TEXT["safety"] + " " + TEXT["settle"], *TEXT.values()), key=len)  # the guide's longest cue
+    v = View(gentle_max=160.0, link="sim-usb", battery=87, name="ballsense-sim", state="knee_drop", hold_since=0.0,
+             side="right", spot=2, breaths=10, knee_drops=3, cue_text=longest, cue_n=3, t_s=3600)
+    with Scripted(view=v, force=lambda t: 188.0) as s:  # 3 wide digits, an hour in
         page = phone(browser, viewport)
         page.goto(s.url)
         page.wait_for_function("() => ballsense.frames > 2")
-        ids = ["top", "what", "force", "band", "counts", "cue", "enable"]
-        boxes = _boxes(page, ids)
-        for i, b in boxes.items():
-            assert b and b["x"] >= 0 and b["y"] >= 0, (i, b)
-            assert b["x"] + b["width"] <= viewport["width"] + 0.5 and b["y"] + b["height"] <= viewport["height"] + 0.5, (i, b)
-        for a in ids:
-            for b in ids[ids.index(a) + 1:]:
-                assert not _overlap(boxes[a], boxes[b]), (a, b, boxes[a], boxes[b])
-        spill = page.evaluate("ids => ids.filter(i => { const e = document.getElementById(i); "
-                              "return e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1; })", ids)
-        assert spill == []  # no content runs out of its own box
+        _fits(page, viewport, ["top", "what", "force", "band", "counts", "cue", "enable"])
+        page.tap("#enable")  # the button goes; what it leaves is the steady view
+        _fits(page, viewport, ["top", "what", "force", "band", "counts", "cue"])
         digits = page.locator("#n").bounding_box()
         assert digits["height"] >= 0.17 * viewport["height"]  # huge: readable from the floor
-        assert page.text_content("#breaths") == "4" and page.text_content("#knees") == "3"
-        assert page.text_content("#side") == "left" and page.text_content("#spot") == "2"
-        assert page.text_content("#cue").startswith("Hold still")
+        assert page.text_content("#breaths") == "10" and page.text_content("#knees") == "3"
+        assert page.text_content("#side") == "right" and page.text_content("#spot") == "2"
+        assert page.text_content("#cue") == longest and page.text_content("#n") == "188"
+        cue_px = float(page.evaluate("getComputedStyle(document.getElementById('cue')).fontSize").rstrip("px"))
+        assert cue_px >= 16, cue_px  # shrunk to fit, if at all, but still large
         hold = page.text_content("#hold")
         assert re.fullmatch(r"\d+:\d\d", hold)
         page.close()
+
+
+def _fits(page, viewport, ids):
+    """Every part on the screen, none over another, none spilling out of its box."""
+    boxes = _boxes(page, ids)
+    for i, b in boxes.items():
+        assert b and b["x"] >= 0 and b["y"] >= 0, (i, b)
+        assert b["x"] + b["width"] <= viewport["width"] + 0.5, (i, b)
+        assert b["y"] + b["height"] <= viewport["height"] + 0.5, (i, b)
+    for a in ids:
+        for b in ids[ids.index(a) + 1:]:
+            assert not _overlap(boxes[a], boxes[b]), (a, b, boxes[a], boxes[b])
+    spill = page.evaluate("ids => ids.filter(i => { const e = document.getElementById(i); "
+                          "return e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1; })", ids)
+    assert spill == []  # no content runs out of its own box
 
 
 def test_dark_theme_does_not_dazzle(browser):

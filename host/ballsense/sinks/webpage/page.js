@@ -65,13 +65,24 @@
     text("spot", d.side ? String(d.spot) : "-");
     text("alerts", String(d.alerts));
     text("side", d.side || "-");
-    text("cue", d.cue_text || "");
+    if ($("cue").textContent !== (d.cue_text || "")) { text("cue", d.cue_text || ""); fitCue(); }
     text("link", (d.name ? d.name + " \u00b7 " : "") + d.link);
     text("battery", d.battery === null ? "" : "battery " + d.battery + "%");
     text("clock", Math.floor(d.t / 60) + ":" + String(Math.floor(d.t) % 60).padStart(2, "0"));
     showAlert(d, w);
     if (d.ended) { text("offline-text", "Session ended."); $("offline").hidden = false; }
   }
+
+  function fitCue() {  // as large as the layout allows, smaller only if it would not fit
+    const el = $("cue");
+    el.style.fontSize = "";
+    let px = parseFloat(getComputedStyle(el).fontSize);
+    while (px > 12 && el.scrollHeight > el.clientHeight + 1) {
+      px = Math.max(12, px * 0.9);
+      el.style.fontSize = px + "px";
+    }
+  }
+  window.addEventListener("resize", fitCue);
 
   function showAlert(d, w) {
     const now = performance.now();
@@ -111,6 +122,7 @@
   $("enable").onclick = () => {
     audioOn = true;
     $("enable").hidden = true;
+    fitCue();  // the button's room is the cue's now
     if ("speechSynthesis" in window) speechSynthesis.speak(new SpeechSynthesisUtterance("Alerts on."));
     if (navigator.vibrate) navigator.vibrate(50);
     keepAwake();

@@ -20,10 +20,11 @@ def status(rate=RATE, imu=True):
                                 rate_hz=rate, battery_pct=80, error=0, token=0, next_seq=0, threshold=0))
 
 
-def write(path, parts, started, meta=None, rate=RATE):
+def write(path, parts, started, meta=None, rate=RATE, lost=()):
     """parts: [(side or None, Scenario)], played one after the other; a side
-    note (as the guide writes it) where each part begins. -> (t, force, gyro)
-    as written, for checks."""
+    note (as the guide writes it) where each part begins; `lost`: [(from s,
+    to s)] in which data frames never arrived. -> (t, force, gyro, sent) as
+    the ball sampled them, `sent` False where a frame was lost, for checks."""
     t0, force, gyro, marks = 0.0, [], [], []
     for side, sc in parts:
         _, f, g = sample(sc, rate)
@@ -40,15 +41,18 @@ def write(path, parts, started, meta=None, rate=RATE):
                                    "started": started}, **(meta or {})))
     w.frame(status(rate))
     w.note(calibration=cal.to_dict())
-    marks = list(marks)
+    sent = np.ones(len(counts), bool)
     seq = 0
     while seq < len(counts):
         while marks and marks[0][0] <= seq / rate + 1e-9:
             w.note(side=marks.pop(0)[1], t_s=seq / rate)
         k = P.batch_len(counts, seq, min(PER_FRAME, len(counts) - seq), PER_FRAME)
         ms = seq * 1000 // rate
-        w.frame(P.encode_imu(seq, ms, 1, [tuple(int(v) for v in lsb[seq])]))
-        w.frame(P.encode_data(seq, ms, counts[seq:seq + k]))
+        if any(a <= seq / rate < b for a, b in lost):
+            sent[seq:seq + k] = False
+        else:
+            w.frame(P.encode_imu(seq, ms, 1, [tuple(int(v) for v in lsb[seq])]))
+            w.frame(P.encode_data(seq, ms, counts[seq:seq + k]))
         seq += k
     w.close()
-    return np.arange(len(force)) / rate, cal.newtons(np.asarray(counts, float)), lsb * P.GYRO_DPS_PER_LSB
+    return np.arange(len(force)) / rate, cal.newtons(np.asarray(counts, float)), lsb * P.GYRO_DPS_PER_LSB, sent

@@ -114,8 +114,8 @@ def expected(made):
             t0 += sc.duration_s
         side_of = lambda t: next(sd for a, b, sd in bounds if a - 1e-6 <= t < b + 1e-6)
         for h in s["holds"]:
-            e = out.setdefault((day, side_of(h["start_s"])), dict(held=0.0, spots=0, breaths=0, knees=0, wsum=0.0,
-                                                                   peak=0.0, alerts=dict.fromkeys(KINDS, 0), recs=set()))
+            e = out.setdefault((day, side_of(h["start_s"])), dict(
+                held=0.0, spots=0, breaths=0, knees=0, wsum=0.0, peak=0.0, alerts=dict.fromkeys(KINDS, 0), recs=set()))
             m = (tr.t >= h["start_s"]) & (tr.t < h["end_s"])
             dur = h["end_s"] - h["start_s"]
             e["held"] += dur
@@ -165,7 +165,8 @@ def test_every_number_of_the_fourteen_days(folder, programme):
     assert done_days == set(range(14)) - MISSED
     assert [d for d in prog.days if prog.day_status(d) == "missed"] == [START + dt.timedelta(i) for i in sorted(MISSED)]
     assert prog.row(START + dt.timedelta(4), "right").status == "missed"  # left only that day
-    assert prog.row(START + dt.timedelta(2), "left").sessions == 1 == prog.row(START + dt.timedelta(2), "right").sessions
+    day2 = START + dt.timedelta(2)  # two recordings, one day, a side each
+    assert prog.row(day2, "left").sessions == 1 == prog.row(day2, "right").sessions
 
     # the trend: least squares over the days done, alerts a day, per week
     days = sorted(done_days)

@@ -15,6 +15,7 @@ RECORD_S = 1              # one EDF data record a second
 DIGITAL = (-32768, 32767)
 MIN_RANGE = {"force": 10.0, "gyro": 10.0}  # physical ranges at least this wide (N, deg/s)
 MAX_ANNOTATION_SIGNALS = 64
+MAX_TEXT = 40             # EDFlib writes at most this many characters of an annotation
 
 
 def grid(t, rate):
@@ -97,9 +98,9 @@ def write_edf(session, path):
             chans.append((f"Gyro {axis}", "deg/s", regular(tr.gyro[:, i], idx, n), "gyro", True, "MEMS gyroscope"))
     notes = annotations(session)
     for at, k in gaps(idx):
-        notes.append((at / rate, k / rate, f"gap: {k} samples missing, filled by a straight line"))
+        notes.append((at / rate, k / rate, f"gap: {k} samples interpolated"))
     if pad:
-        notes.append((n / rate, pad / rate, "padding: the recording ended here"))
+        notes.append((n / rate, pad / rate, "padding: recording ended"))
     notes.sort()
     try:
         w = pyedflib.EdfWriter(str(path), len(chans), file_type=pyedflib.FILETYPE_EDFPLUS)
@@ -120,7 +121,7 @@ def write_edf(session, path):
         w.setSignalHeaders(heads)
         w.writeSamples([np.concatenate([x, np.full(pad, x[-1])]) for _, _, x, *_ in chans])
         for onset, dur, text in notes:
-            w.writeAnnotation(onset, dur if dur > 0 else -1, text)
+            w.writeAnnotation(onset, dur if dur > 0 else -1, text[:MAX_TEXT])
     finally:
         w.close()
     return {"samples": n, "gaps": sum(k for _, k in gaps(idx)), "annotations": len(notes), "rate_hz": rate}

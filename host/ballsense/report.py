@@ -30,6 +30,7 @@ NOT_HELD = ("rolling",)  # phases that are not time held still
 SIDES = ("left", "right")
 UNKNOWN_SIDE = "unknown"  # no side noted
 A4_LANDSCAPE_IN = (11.69, 8.27)
+NO_ALERTS = "No alerts: calm, gentle holds throughout."
 NOTICE = ("Not medical advice. Sharp pain, pain into the belly or side, pain down a leg or numbness: stop and see "
           "a health professional.")
 
@@ -309,7 +310,7 @@ def write_png(session, path):
     """One landscape page: heading, trace, the spot table, the alerts. The page
     grows only as far as its rows need (no empty half page)."""
     plt = _plt()
-    table, alerts = rows(session), alert_lines(session) or ["No alerts: calm, gentle holds throughout."]
+    table, alerts = rows(session), alert_lines(session) or [NO_ALERTS]
     trace_in, row_in, line_in = 3.6, 0.22, 0.19
     lower = row_in * (len(table) + 1) + line_in * (len(alerts) + 1) + 1.3
     h = max(A4_LANDSCAPE_IN[1] * 0.6, 1.1 + trace_in + lower)
@@ -384,7 +385,7 @@ def write_html(session, path):
     img = png_data(trace_figure(session))
     head = heading(session)
     alerts = alert_lines(session)
-    items = "".join(f"<li>{html.escape(x)}</li>" for x in alerts) or "<li>No alerts: calm, gentle holds throughout.</li>"
+    items = "".join(f"<li>{html.escape(x)}</li>" for x in alerts or [NO_ALERTS])
     body = (f"<h1>Session report: {html.escape(head[0])}</h1><p class=\"sub\">{html.escape(head[1])}</p>"
             f'<img src="data:image/png;base64,{img}" alt="force on the ball over the session">'
             f"<h2>Spots and phases</h2>{html_table(HEADER, rows(session), left=(1, 2))}"

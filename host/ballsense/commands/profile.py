@@ -4,7 +4,7 @@ def register(sub):
                        "that person's profile and makes it the active one. Research on ball self-massage found "
                        "15-25 %% of body weight as effective as 45-55 %%.")
     p.add_argument("--name", help="whose profile (created if new; becomes the active one)")
-    p.add_argument("--body-mass", type=float, default=None, metavar="KG", help="body mass in kilograms")
+    p.add_argument("--body-mass", default=None, metavar="KG", help="body mass in kilograms")  # cli.check_args
     p.add_argument("--gentle-max", dest="gentle", default=None, metavar="N|PCT%",
                    help="gentle maximum: newtons (120) or % of body weight (20%%); 'none' to learn it")
     p.set_defaults(fn=run)

@@ -33,6 +33,7 @@ def exported(tmp_path_factory):
                                 "2024-05-07T18:20:05+0200", {"profile": {"name": "Ann Lee", "body_mass_kg": 64.0}},
                                 lost=[LOST])
     assert cli.main(["record", str(rec), "-o", str(edf)]) == 0
+    assert edf.stat().st_mode & 0o077 == 0
     r = pyedflib.EdfReader(str(edf))
     yield rec, r, t, force, gyro, sent
     r.close()

@@ -326,6 +326,7 @@ def test_cli_writes_every_output_and_skips_what_it_cannot_read(folder, tmp_path,
     assert "done on 1 of 7 days (left 1, right 1); missed 6" in out
     assert all(o.stat().st_size > 1000 for o in outs[:2]) and len(outs[2].read_text().splitlines()) == 1 + 14
     assert outs[1].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert all(o.stat().st_mode & 0o077 == 0 for o in outs)  # about a person's health: the owner's alone
 
 
 def test_nothing_usable_says_why(folder, capsys):

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from .errors import UserError
-from .report import SIDES
+from .report import SIDES, private
 
 RECORD_S = 1              # one EDF data record a second
 DIGITAL = (-32768, 32767)
@@ -124,6 +124,7 @@ def write_edf(session, path):
             w.writeAnnotation(onset, dur if dur > 0 else -1, text[:MAX_TEXT])
     finally:
         w.close()
+    private(path)
     return {"samples": n, "gaps": sum(k for _, k in gaps(idx)), "annotations": len(notes), "rate_hz": rate}
 
 

@@ -366,9 +366,7 @@ def figure(prog, heading=True):
 
 
 def write_png(prog, path):
-    fig = figure(prog)
-    fig.savefig(path)
-    report._plt().close(fig)
+    report.save_figure(figure(prog), path)
 
 
 def write_html(prog, path):

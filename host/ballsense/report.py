@@ -342,8 +342,18 @@ def write_png(session, path):
     for i, line in enumerate(alerts):
         fig.text(0.06, y - (i + 1) * line_in / h, line, fontsize=8, va="top")
     fig.text(0.05, 0.12 / h, NOTICE, fontsize=7, color="#555")
+    save_figure(fig, path)
+
+
+def save_figure(fig, path):
     fig.savefig(path)
-    plt.close(fig)
+    _plt().close(fig)
+    private(path)
+
+
+def private(path):
+    """Readable by its owner only: it is about a person's health."""
+    os.chmod(path, 0o600)
 
 
 def png_data(fig):

@@ -241,10 +241,10 @@ def test_terminal_table_one_line_per_day_and_side(folder, monkeypatch, capsys):
     assert "trend down" in out and "left out: 1 recording emulated or replayed" in out
 
 
-def test_all_brings_the_emulated_session_in(folder):
+def test_all_brings_the_emulated_session_in(folder, programme):
     d, _ = folder
-    sessions, left_out = history.collect([str(p) for p in d.glob("*.rec")], include_all=True, person="Ann")
-    prog = history.build(sessions, today=dt.date(2024, 6, 1), left_out=left_out)
+    demo, left_out = history.collect([str(d / "demo.rec")], include_all=True)
+    prog = history.build(programme.sessions + demo, today=dt.date(2024, 6, 1), left_out=left_out)
     assert prog.row(START + dt.timedelta(3), "left").status == "done"
     assert sum(1 for dd in prog.days if prog.day_status(dd) == "done") == 11
 
@@ -335,3 +335,13 @@ def test_nothing_usable_says_why(folder, capsys):
     err = capsys.readouterr().err.strip()
     assert err == ("ballsense: error: no recordings to summarise: record a session first (ballsense live or "
                    "session); left out: 1 emulated or replayed (--all includes them)")
+
+
+def test_a_csv_has_no_day(folder, tmp_path, capsys):
+    d, made = folder
+    csv_path = tmp_path / "s.csv"
+    tr = from_rec(str(made[0][0]))
+    np.savetxt(csv_path, np.column_stack([tr.t, tr.force]), delimiter=",", header="t_s,force_n", comments="",
+               fmt="%.3f")
+    assert cli.main(["history", str(csv_path), str(made[1][0])]) == 0
+    assert "left out: 1 recording without a start time (a CSV" in capsys.readouterr().out

@@ -23,7 +23,7 @@ from .sessions import is_practice
 DAYS = 14            # the programme: once a day for about two weeks
 TARGET_MIN = (1, 2)  # minutes a side (shared/DOMAIN.md)
 TREND_STEADY = 0.5   # alerts a day per week: smaller slopes are "steady"
-ALERT_SHORT = {"pressure_high": "pressure", "rolling": "rolling", "slip": "slip"}
+NO_START = "without a start time (a CSV, or an old header): they cannot be placed on a day"
 
 
 @dataclass
@@ -108,15 +108,19 @@ def collect(paths, include_all=False, person=None):
             elif person and named and named != person:
                 why = "another person's (--person NAME shows theirs)"
             elif started_day(meta) is None:
-                why = "without a start time in their header (cannot be placed on a day)"
-        if why:
-            left_out[why] = left_out.get(why, 0) + 1
-            continue
+                why = NO_START
         try:
-            sessions.append(report.load(p))
+            s = None if why else report.load(p)
         except UserError as e:
             skipped.append(str(e))
             print(f"ballsense: note: skipped {p}: {e}")
+            continue
+        if s is not None and s.started is None:  # a CSV, or a header without a start
+            why = NO_START
+        if why:
+            left_out[why] = left_out.get(why, 0) + 1
+        else:
+            sessions.append(s)
     if sessions:
         return sorted(sessions, key=lambda s: s.started), left_out
     if skipped and not left_out:

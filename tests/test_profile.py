@@ -106,3 +106,14 @@ def test_live_uses_the_profile_and_the_recording_keeps_it(home, capsys):
     assert cli.main(["analyze", str(rec)]) == 0
     alerts = json.loads(capsys.readouterr().out)["alerts"]
     assert alerts and alerts[0]["kind"] == "pressure_high"
+
+
+def test_every_help_text_formats():
+    """argparse %-formats help texts: a bare % (as in "% of body weight")
+    breaks --help; every command's is checked here."""
+    import argparse
+    p = cli.build_parser()
+    assert "profile" in p.format_help()
+    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+    for name, parser in sub.choices.items():
+        assert parser.format_help(), name

@@ -1,12 +1,12 @@
 def register(sub):
-    p = sub.add_parser("profile", help="who is on the ball: name, body mass, gentle maximum (N or % of body weight)",
+    p = sub.add_parser("profile", help="who is on the ball: name, body mass, gentle maximum (N or %% of body weight)",
                        description="Without options: shows the active profile. With --name: creates or updates "
                        "that person's profile and makes it the active one. Research on ball self-massage found "
-                       "15-25 %% of body weight as effective as 45-55 %%.")
+                       "15-25 % of body weight as effective as 45-55 %.")
     p.add_argument("--name", help="whose profile (created if new; becomes the active one)")
     p.add_argument("--body-mass", default=None, metavar="KG", help="body mass in kilograms")  # cli.check_args
     p.add_argument("--gentle-max", dest="gentle", default=None, metavar="N|PCT%",
-                   help="gentle maximum: newtons (120) or % of body weight (20%%); 'none' to learn it")
+                   help="gentle maximum: newtons (120) or %% of body weight (20%%); 'none' to learn it")
     p.set_defaults(fn=run)
 
 

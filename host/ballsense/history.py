@@ -294,8 +294,9 @@ def person_line(prog):
 def print_table(prog, console=None):
     from rich import box
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
-    t = Table(title=f"{title(prog)}, {prog.days[0]:%d %b} to {prog.days[-1]:%d %b %Y}", box=box.SIMPLE_HEAD,
+    t = Table(title=escape(f"{title(prog)}, {prog.days[0]:%d %b} to {prog.days[-1]:%d %b %Y}"), box=box.SIMPLE_HEAD,
               padding=(0, 1), title_justify="left", show_edge=False, pad_edge=False)
     for i, h in enumerate(TABLE_HEADER):
         t.add_column(h, justify="left" if i < 2 else "right", no_wrap=True)

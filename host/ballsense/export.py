@@ -59,16 +59,16 @@ def annotations(session):
     out = []
     for st in session.summary["states"]:
         out.append((st["start_s"] - t0, st["end_s"] - st["start_s"], f"state {st['state']}"))
+    for ph in session.summary.get("phases", []):
+        out.append((ph["start_s"] - t0, ph["end_s"] - ph["start_s"], f"phase {ph['kind']}"))
     for e in session.events:
-        if e.kind == "state":
-            continue  # as spans above
+        if e.kind in ("state", "phase", "spot"):
+            continue  # as spans, above and below
         text = e.kind
         if e.kind in ("alert", "alert_clear"):
             text = f"{e.kind} {e.alert} {e.value:.1f} N"
         elif e.kind == "gentle_max":
             text = f"gentle_max {e.value:.1f} N"
-        elif e.kind == "phase":
-            text = f"phase {e.state}"
         out.append((e.t_s - t0, 0.0, text))
     for sp in session.spots:
         out.append((sp["start_s"] - t0, sp["end_s"] - sp["start_s"],

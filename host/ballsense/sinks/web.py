@@ -4,9 +4,10 @@ aiohttp in the pipeline's own asyncio loop.
 
 Every client gets the latest state, never a queue: on_batch encodes one frame
 and wakes each client's sender, which sends whatever is newest when it gets
-to run. A slow phone skips frames; a stalled one holds at most one frame plus
-aiohttp's bounded write buffer, and is dropped after SEND_TIMEOUT_S. on_batch
-never awaits a client.
+to run. A slow phone skips frames; a stalled one fills small, fixed buffers
+(SEND_BUFFER, WRITE_BUFFER), takes nothing more, and is dropped after
+SEND_TIMEOUT_S. on_batch never awaits a client. Each frame carries the host
+time of the oldest update in it (host_ms), so the page's paint can be timed.
 
 Security: binds 127.0.0.1 unless told otherwise. Any other address needs a
 random per-session token as the first path segment (the URL and QR code carry
@@ -46,7 +47,6 @@ MAX_IN_MSG = 1024      # what a page may send (it is ignored anyway)
 SEND_BUFFER = 16384
 WRITE_BUFFER = 16384
 WRITER_LIMIT = 4096
-HOST_LOG = 4096        # (seq, host ms) of recent frames, for the bench
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 PAGE_FILES = {"": ("index.html", "text/html"), "page.js": ("page.js", "text/javascript"),
               "page.css": ("page.css", "text/css")}
@@ -122,7 +122,6 @@ class Web(Sink):
         self.view = None
         self.frame = None       # the newest frame, encoded once for every client
         self.seq = 0
-        self.host_log = []      # (seq, host ms the oldest update in it happened)
         self._since = None      # host time of the oldest update not yet in a frame
         self._sent_at = -1e9
         self._timer = None
@@ -307,9 +306,6 @@ class Web(Sink):
     def _encode(self, host_s, ended=False):
         v = self.view
         self.seq += 1
-        self.host_log.append((self.seq, host_s * 1000))
-        if len(self.host_log) > HOST_LOG:
-            del self.host_log[:HOST_LOG // 4]
         force = max(v.force_n, 0.0)
         return json.dumps({
             "type": "view", "seq": self.seq, "host_ms": round(host_s * 1000, 3), "ended": ended,

@@ -1,5 +1,6 @@
 // The phone view: shows the newest frame the host sends over the WebSocket.
-// Read-only: it never sends anything. The words come from the host (hello).
+// Read-only: it sends nothing over the socket, and asks the server only for the page
+// and, for timing, its clock. The words come from the host (hello).
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);

@@ -51,7 +51,7 @@ APPEARANCE = "00002a01-0000-1000-8000-00805f9b34fb"
 BATTERY_LEVEL = "00002a19-0000-1000-8000-00805f9b34fb"
 CAPABILITIES = ("DisplayOnly", "DisplayYesNo", "KeyboardOnly", "NoInputNoOutput", "KeyboardDisplay")
 RSSI_THRESHOLD = 8   # dBm: BlueZ's delta threshold during discovery
-_ADVERTISED = ("RSSI", "Name", "Alias", "UUIDs", "ServiceData", "ManufacturerData", "TxPower", "Appearance")
+_ADVERTISED = ("RSSI", "Name", "UUIDs", "ServiceData", "ManufacturerData", "TxPower", "Appearance")
 _FILTER = {"UUIDs": "as", "RSSI": "n", "Pathloss": "q", "Transport": "s", "DuplicateData": "b",
            "Discoverable": "b", "Pattern": "s"}
 
@@ -310,6 +310,7 @@ class Device(Interface):
         self.session_paired = False  # paired on this connection without a bond
         self.busy = None             # "connect" or "pair" while one runs
         self._heard = {}             # advertised properties as last signalled
+        self._security = {"Paired": self.Paired, "Bonded": self.Bonded}
         self.advertised(adv)
 
     @property
@@ -484,7 +485,10 @@ class Device(Interface):
         if self.rssi is None or abs(rssi - self.rssi) >= RSSI_THRESHOLD:
             self.rssi = rssi
         now = {k: getattr(self, k) for k in _ADVERTISED if k != "UUIDs" or not self.resolved}
-        self.changed({k: v for k, v in now.items() if self._heard.get(k) != v})
+        news = {k: v for k, v in now.items() if self._heard.get(k) != v}
+        if "Name" in news and self.alias is None:
+            news["Alias"] = self.Alias  # the alias follows the name until someone sets one
+        self.changed(news)
         self._heard = now
 
     def discovery_ended(self):
@@ -500,7 +504,9 @@ class Device(Interface):
             self.changed({"Name": name, "Alias": self.Alias})
 
     def paired_changed(self):
-        self.changed({"Paired": self.Paired, "Bonded": self.Bonded})
+        now = {"Paired": self.Paired, "Bonded": self.Bonded}
+        self.changed({k: v for k, v in now.items() if self._security.get(k) != v})
+        self._security = now
 
     def lost(self):
         if self.session_paired:

@@ -228,7 +228,6 @@ class Adapter(Interface):
             self.sessions[client] = filt
         else:
             self.filters[client] = filt
-        self.bz.seen()
 
     @dbus_method()
     def StartDiscovery(self):
@@ -240,7 +239,8 @@ class Adapter(Interface):
         self.sessions[client] = self.filters.pop(client, {})
         if len(self.sessions) == 1:
             self.changed({"Discovering": True})
-        self.bz.seen()
+        # the first advertisement is heard a moment after the call returns, as with a real scan
+        asyncio.get_running_loop().call_later(0.02, self.bz.seen)
 
     @dbus_method()
     def StopDiscovery(self):
@@ -615,8 +615,13 @@ class BlueZ(Listener):
         self.current = dev
         dev.connected = True
         dev.changed({"Connected": True})
-        if dev.key is not None and not await self.radio.encrypt(dev.key):
-            print("the ball refused our key (it forgot the bond): link left unencrypted", file=sys.stderr)
+        try:
+            if dev.key is not None and not await self.radio.encrypt(dev.key):
+                print("the ball refused our key (it forgot the bond): link left unencrypted", file=sys.stderr)
+        except (ConnectionError, asyncio.TimeoutError):
+            pass
+        if self.current is not dev:  # the ball hung up already
+            raise error("Failed", "Software caused connection abort")
         self.export_gatt(dev)
         dev.resolved = True
         dev.changed({"ServicesResolved": True, "UUIDs": dev.UUIDs})

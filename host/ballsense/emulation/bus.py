@@ -17,7 +17,7 @@ bluetoothd's (gdbus) where a client can tell the difference.
 """
 import contextvars
 
-from dbus_fast import DBusError, Message, MessageType, Variant
+from dbus_fast import DBusError, Message, Variant
 from dbus_fast import introspection as intr
 from dbus_fast.aio import MessageBus
 from dbus_fast.service import ServiceInterface
@@ -127,6 +127,3 @@ def error(name, text):
     """A BlueZ error reply: org.bluez.Error.<name> with BlueZ's own text (src/error.c)."""
     return DBusError(f"org.bluez.Error.{name}", text)
 
-
-def is_error_reply(msg):
-    return msg.message_type == MessageType.ERROR

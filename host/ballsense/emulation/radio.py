@@ -37,7 +37,7 @@ Ball -> radio:
   P  <HBB16s pairing done: conn, ok, bonded, key;  E  <HB encryption: conn, ok
 Radio -> ball:
   c  <HB6s connected: conn, central's address type and address
-  d  <HB6s disconnected: conn, reason, address;  u  <HHHHB connection update
+  d  <HB6s disconnected: conn, reason, address
   m  <HH MTU exchanged;  t  <H buffers sent;  i  <HH indication confirmed
   r  <HHH read: conn, handle, offset
   w  <HHBH write: conn, handle, with response, offset; then the value
@@ -241,10 +241,10 @@ class Radio:
         self.adv = None  # connecting stops the advertisement
         self._txq.clear()
         self.mtu = min(self.ball_mtu, self.central_mtu)
-        units = round(self.interval / 0.00125)
         self._send("c", struct.pack("<HB6s", self._conn, 0, CENTRAL_ADDRESS))
-        self._send("u", struct.pack("<HHHHB", self._conn, units, 0, 400, 0))
-        self._send("m", struct.pack("<HH", self._conn, self.mtu))
+        self._send("m", struct.pack("<HH", self._conn, self.mtu))  # BlueZ exchanges the MTU at once
+        # No connection update: a Linux central keeps the parameters it connected
+        # with, so the ball is not told the interval (_IRQ_CONNECTION_UPDATE never comes).
         self.listener.on_advertising(None)
         return True
 

@@ -8,11 +8,15 @@
 # Runs under MicroPython only. The central role (gap_scan, gap_connect,
 # gattc_*) and L2CAP are not here: the central is BlueZ on the host.
 #
-# How IRQs arrive: a reader thread blocks on the socket and hands each batch
-# of messages to micropython.schedule(), so the irq handler runs in the main
-# thread between bytecodes, with (event, data) tuples, as scheduled ("soft")
-# IRQs do on the ESP32 and the Pico W. The thread shares no mutable state with
-# the main thread; everything it reads goes through schedule().
+# How IRQs arrive: a reader thread plays the stack's own task. It answers by
+# itself what needs no Python (buffers sent, CCCD reads and writes, the GAP
+# service), so the link keeps going while the program is busy or blocked,
+# and hands every other event to micropython.schedule(), so the irq handler
+# runs in the main thread between bytecodes with the documented (event, data)
+# tuples, as scheduled ("soft") IRQs do; it waits for each to have run before
+# the next, so a handler sees each write before the following one lands. The
+# state both threads touch (connection, buffers in flight, subscriptions, the
+# socket) is behind locks.
 #
 # Modelled as NimBLE does it: the GAP (0x1800) and GATT (0x1801) services
 # first, then the registered ones, a CCCD after each notify/indicate value
@@ -59,7 +63,6 @@ _IRQ_GATTS_WRITE = 3
 _IRQ_GATTS_READ_REQUEST = 4
 _IRQ_GATTS_INDICATE_DONE = 20
 _IRQ_MTU_EXCHANGED = 21
-_IRQ_CONNECTION_UPDATE = 27
 _IRQ_ENCRYPTION_UPDATE = 28
 _IRQ_GET_SECRET = 29
 _IRQ_SET_SECRET = 30
@@ -157,8 +160,25 @@ class _Attr:
         self.cccd = None   # handle of this value's CCCD
 
 
-class _BLE:
+_ble = None
+
+
+class BLE:
+    """The radio is a singleton, as on real ports: BLE() returns the one object."""
+
+    def __new__(cls):
+        global _ble
+        if _ble is None:
+            _ble = super().__new__(cls)
+            _ble._setup()
+        return _ble
+
     def __init__(self):
+        pass
+
+    def _setup(self):
+        self._lock = _thread.allocate_lock()  # state the stack's thread shares: connection, buffers, CCCDs
+        self._tx = _thread.allocate_lock()    # the socket
         self._sock = None
         self._irq = None
         self._attrs = {}       # handle -> _Attr
@@ -189,12 +209,16 @@ class _BLE:
         if self._sock is None:
             raise OSError(_ENOTCONN)
         msg = struct.pack(_HDR, ord(kind), len(payload)) + payload
-        mv = memoryview(msg)
-        while mv:
-            n = self._sock.send(mv)
-            mv = mv[n:]
+        with self._tx:  # the stack's thread answers too: one message at a time on the socket
+            mv = memoryview(msg)
+            while mv:
+                n = self._sock.send(mv)
+                mv = mv[n:]
 
     def _reader(self, sock):
+        """The stack's own task: reads the radio, answers what needs no
+        Python (buffers sent, CCCDs, the GAP service) at once, and hands each
+        other event to the main thread, waiting for it before the next."""
         buf = b""
         while True:
             try:
@@ -202,64 +226,103 @@ class _BLE:
             except OSError:
                 data = b""
             if not data:
-                self._deliver([(ord("x"), b"")])  # the radio went away
+                self._on_main(ord("x"), b"")  # the radio went away
                 return
             buf += data
-            msgs = []
             while len(buf) >= 3:
                 kind, n = struct.unpack(_HDR, buf)
                 if len(buf) < 3 + n:
                     break
-                msgs.append((kind, buf[3:3 + n]))
-                buf = buf[3 + n:]
-            if msgs:
-                self._deliver(msgs)
+                body, buf = buf[3:3 + n], buf[3 + n:]
+                if not self._stack(chr(kind), body):
+                    self._on_main(kind, body)
 
-    def _deliver(self, msgs):
+    def _stack(self, k, body):
+        """What NimBLE's host answers by itself, even while Python is busy. True if handled."""
+        if k == "t":
+            with self._lock:
+                self._in_flight = max(0, self._in_flight - struct.unpack("<H", body)[0])
+            return True
+        if k not in "rw":
+            return False
+        conn, h = struct.unpack_from("<HH", body)
+        with self._lock:
+            a = self._attrs.get(h)
+            if a is None or a.kind not in ("cccd", "gap") or (k == "w" and a.kind == "gap"):
+                return False
+            if k == "w":
+                self._subs[h] = struct.unpack("<H", (body[7:] + b"\x00\x00")[:2])[0]
+            elif a.kind == "cccd":
+                value = struct.pack("<H", self._subs.get(h, 0))
+            elif not a.flags & FLAG_READ:
+                value = None
+            else:
+                value = self._name if a.uuid == UUID(0x2A00) else a.value
+        if k == "w":
+            if body[4]:
+                self._send("W", struct.pack("<HHB", conn, h, 0))
+            return True
+        offset = struct.unpack_from("<H", body, 4)[0]
+        if value is None:
+            err, value = _ATT_READ_NOT_PERMITTED, b""
+        elif offset > len(value):
+            err, value = _ATT_INVALID_OFFSET, b""
+        else:
+            err, value = 0, value[offset:]
+        self._send("R", struct.pack("<HHB", conn, h, err) + value)
+        return True
+
+    def _on_main(self, kind, body):
+        """One event for the irq handler: run it as a scheduled IRQ on the main
+        thread and wait until it has run, so events keep their order."""
+        done = [False]
+
+        def run(_):
+            try:
+                self._dispatch(chr(kind), body)
+            finally:
+                done[0] = True
         while True:
             try:
-                micropython.schedule(self._dispatch, msgs)
-                return
+                micropython.schedule(run, None)
+                break
             except RuntimeError:  # schedule queue full: the main thread is busy
                 time.sleep_ms(1)
+        while not done[0]:
+            time.sleep_ms(1)
 
-    def _dispatch(self, msgs):
+    def _dispatch(self, k, body):
         # main thread, as a scheduled IRQ
-        for kind, body in msgs:
-            k = chr(kind)
-            if k == "c":
-                conn, at, addr = struct.unpack("<HB6s", body)
+        if k == "c":
+            conn, at, addr = struct.unpack("<HB6s", body)
+            with self._lock:
                 self._conn, self._peer = conn, (at, addr)
                 self._in_flight = 0
-                self._encrypted = False
                 self._subs = {}
-                self._conn_mtu = 23
-                self._fire(_IRQ_CENTRAL_CONNECT, (conn, at, memoryview(addr)))
-            elif k == "d" or (k == "x" and self._conn is not None):
-                self._lost(self._conn if k == "x" else struct.unpack_from("<H", body)[0])
-            elif k == "r":
-                conn, h, offset = struct.unpack("<HHH", body)
-                err, value = self._read(conn, h, offset)
-                self._send("R", struct.pack("<HHB", conn, h, err) + value)
-            elif k == "w":
-                conn, h, response, offset = struct.unpack_from("<HHBH", body)
-                self._write(conn, h, bool(response), offset, body[7:])
-            elif k == "m":
-                self._conn_mtu = struct.unpack("<HH", body)[1]
-                self._fire(_IRQ_MTU_EXCHANGED, struct.unpack("<HH", body))
-            elif k == "u":
-                self._fire(_IRQ_CONNECTION_UPDATE, struct.unpack("<HHHHB", body))
-            elif k == "p":
-                self._pair(*struct.unpack("<HB6s", body))
-            elif k == "e":
-                self._encrypt(*struct.unpack("<H6s16s", body))
-            elif k == "t":
-                self._in_flight = max(0, self._in_flight - struct.unpack("<H", body)[0])
-            elif k == "i":
-                conn, h = struct.unpack("<HH", body)
-                if h in self._indicating:
-                    self._indicating.remove(h)
-                self._fire(_IRQ_GATTS_INDICATE_DONE, (conn, h, 0))
+            self._encrypted = False
+            self._conn_mtu = 23
+            self._fire(_IRQ_CENTRAL_CONNECT, (conn, at, memoryview(addr)))
+        elif k == "d" or (k == "x" and self._conn is not None):
+            self._lost(self._conn if k == "x" else struct.unpack_from("<H", body)[0])
+        elif k == "r":
+            conn, h, offset = struct.unpack("<HHH", body)
+            err, value = self._read(conn, h, offset)
+            self._send("R", struct.pack("<HHB", conn, h, err) + value)
+        elif k == "w":
+            conn, h, response, offset = struct.unpack_from("<HHBH", body)
+            self._write(conn, h, bool(response), offset, body[7:])
+        elif k == "m":
+            self._conn_mtu = struct.unpack("<HH", body)[1]
+            self._fire(_IRQ_MTU_EXCHANGED, struct.unpack("<HH", body))
+        elif k == "p":
+            self._pair(*struct.unpack("<HB6s", body))
+        elif k == "e":
+            self._encrypt(*struct.unpack("<H6s16s", body))
+        elif k == "i":
+            conn, h = struct.unpack("<HH", body)
+            if h in self._indicating:
+                self._indicating.remove(h)
+            self._fire(_IRQ_GATTS_INDICATE_DONE, (conn, h, 0))
 
     def _fire(self, event, data):
         if self._irq:
@@ -270,10 +333,11 @@ class _BLE:
             self._fire(_IRQ_GATTS_INDICATE_DONE, (conn, h, _NOT_CONNECTED))
         self._indicating = []
         at, addr = self._peer
-        self._conn = None
-        self._in_flight = 0
+        with self._lock:
+            self._conn = None
+            self._in_flight = 0
+            self._subs = {}
         self._encrypted = False
-        self._subs = {}
         self._fire(_IRQ_CENTRAL_DISCONNECT, (conn, at, memoryview(addr)))
 
     # ---- the ATT server -------------------------------------------------------
@@ -293,28 +357,20 @@ class _BLE:
         a = self._attrs.get(h)
         if a is None:
             return _ATT_INVALID_HANDLE, b""
-        if a.kind == "cccd":
-            value = struct.pack("<H", self._subs.get(h, 0))
-        else:
-            if not a.flags & FLAG_READ:
-                return _ATT_READ_NOT_PERMITTED, b""
-            err = self._security(a.flags & FLAG_READ_ENCRYPTED, a.flags & FLAG_READ_AUTHENTICATED)
-            if not err and a.kind != "gap":
-                err = self._fire(_IRQ_GATTS_READ_REQUEST, (conn, h)) or 0
-            if err:
-                return err, b""
-            value = self._name if a.kind == "gap" and a.uuid == UUID(0x2A00) else a.value
-        if offset > len(value):
+        if not a.flags & FLAG_READ:
+            return _ATT_READ_NOT_PERMITTED, b""
+        err = self._security(a.flags & FLAG_READ_ENCRYPTED, a.flags & FLAG_READ_AUTHENTICATED)
+        err = err or self._fire(_IRQ_GATTS_READ_REQUEST, (conn, h)) or 0
+        if err:
+            return err, b""
+        if offset > len(a.value):
             return _ATT_INVALID_OFFSET, b""
-        return 0, value[offset:]
+        return 0, a.value[offset:]
 
     def _write(self, conn, h, response, offset, data):
         a = self._attrs.get(h)
-        err = 0
         if a is None:
             err = _ATT_INVALID_HANDLE
-        elif a.kind == "cccd":
-            self._subs[h] = struct.unpack("<H", (data + b"\x00\x00")[:2])[0]
         elif not a.flags & (FLAG_WRITE | FLAG_WRITE_NO_RESPONSE | FLAG_AUX_WRITE):
             err = _ATT_WRITE_NOT_PERMITTED
         elif offset > len(a.value):
@@ -323,8 +379,8 @@ class _BLE:
             err = self._security(a.flags & FLAG_WRITE_ENCRYPTED, a.flags & FLAG_WRITE_AUTHENTICATED)
         if response:
             self._send("W", struct.pack("<HHB", conn, h, err))
-        if err or a.kind == "cccd":
-            return  # refused by the stack (a write command just vanishes), or the stack's own
+        if err:
+            return  # refused by the stack; a refused write command just vanishes
         old = a.value if a.append else a.value[:offset]
         a.value = (old + data)[:a.size]
         self._fire(_IRQ_GATTS_WRITE, (conn, h))
@@ -518,7 +574,8 @@ class _BLE:
         a.value = _buf(data)
         a.size = max(a.size, len(a.value))  # a local write grows the buffer
         if send_update and self._conn is not None and a.cccd is not None:
-            sub = self._subs.get(a.cccd, 0)
+            with self._lock:
+                sub = self._subs.get(a.cccd, 0)
             try:
                 if sub & 1:
                     self.gatts_notify(self._conn, value_handle)
@@ -534,13 +591,14 @@ class _BLE:
         a.value = a.value[:length]
 
     def _air(self, kind, conn_handle, value_handle, data):
-        if conn_handle != self._conn:
-            raise OSError(_ENOTCONN)
-        if self._in_flight >= BUFFERS:
-            raise OSError(_ENOMEM)
         a = self._value(value_handle)
         data = a.value if data is None else _buf(data)
-        self._in_flight += 1
+        with self._lock:
+            if conn_handle != self._conn:
+                raise OSError(_ENOTCONN)
+            if self._in_flight >= BUFFERS:
+                raise OSError(_ENOMEM)
+            self._in_flight += 1
         self._send(kind, struct.pack("<HH", conn_handle, value_handle) + data[:self._conn_mtu - 3])
 
     def gatts_notify(self, conn_handle, value_handle, data=None):
@@ -558,13 +616,3 @@ def _private(mode):
     b[0] = (b[0] & 0x3F) | (0x40 if mode == 2 else 0)
     return bytes(b)
 
-
-_ble = None
-
-
-def BLE():
-    """The radio is a singleton, as on real ports."""
-    global _ble
-    if _ble is None:
-        _ble = _BLE()
-    return _ble

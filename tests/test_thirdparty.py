@@ -25,8 +25,10 @@ MP_TESTS = ["ble_gap_connect", "ble_characteristic", "ble_gap_device_name", "ble
 
 @pytest.fixture(scope="module")
 def air():
-    """The private bus and the emulated BlueZ, with no ball: each test brings its peripheral."""
-    with emulated(ball=False, scenario="none", paired=False) as world:
+    """The private bus and the emulated BlueZ, with no ball: each test brings its
+    peripheral. The link runs at the interval BlueZ connects with, so no
+    connection update comes (as the tests expect of their central)."""
+    with emulated(ball=False, scenario="none", paired=False, interval_ms=30) as world:
         yield world
 
 

@@ -501,7 +501,7 @@ class Device(Interface):
         """The GAP service's device name, read after connecting."""
         if name and name != self.remote_name:
             self.remote_name = name
-            self.changed({"Name": name, "Alias": self.Alias})
+            self.changed({"Name": name, **({} if self.alias else {"Alias": self.Alias})})
 
     def paired_changed(self):
         now = {"Paired": self.Paired, "Bonded": self.Bonded}

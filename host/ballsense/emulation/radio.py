@@ -6,7 +6,10 @@ What it models, and why:
 - advertising: the ball is visible only while it advertises; connecting stops
   the advertisement, as on real controllers; a non-connectable advertisement
   is heard but cannot be connected to;
-- a connection interval (default 15 ms): queued notifications and indications
+- a connection interval (default 15 ms; a Linux central connects at 30 ms and
+  never updates by itself, so for any other interval the emulated central
+  updates at once and the ball is told, _IRQ_CONNECTION_UPDATE, as a phone's
+  would): queued notifications and indications
   leave at most `per_event` per connection event, so latency figures include
   the wait for the next event; the ball gets its buffers back ("t" messages)
   only when they have been sent, which is what makes NimBLE's ENOMEM
@@ -38,6 +41,9 @@ Ball -> radio:
 Radio -> ball:
   c  <HB6s connected: conn, central's address type and address
   d  <HB6s disconnected: conn, reason, address
+  u  <HHHHB connection update: conn, interval (1.25 ms), latency, supervision
+     timeout (10 ms), status; sent only when the link runs at another interval
+     than a Linux central connects with (CONNECT_INTERVAL_MS)
   m  <HH MTU exchanged;  t  <H buffers sent;  i  <HH indication confirmed
   r  <HHH read: conn, handle, offset
   w  <HHBH write: conn, handle, with response, offset; then the value
@@ -53,6 +59,7 @@ _HDR = struct.Struct("<BH")
 ATT_MTU_CENTRAL = 517  # what BlueZ proposes
 CENTRAL_ADDRESS = bytes.fromhex("00aa01000001")
 ATT_TIMEOUT_S = 10     # the ball's loop answers in milliseconds; this is for a wedged one
+CONNECT_INTERVAL_MS = 30.0  # what a Linux central connects with (the kernel's minimum, 24 x 1.25 ms)
 
 
 def parse_adv(data):
@@ -243,8 +250,11 @@ class Radio:
         self.mtu = min(self.ball_mtu, self.central_mtu)
         self._send("c", struct.pack("<HB6s", self._conn, 0, CENTRAL_ADDRESS))
         self._send("m", struct.pack("<HH", self._conn, self.mtu))  # BlueZ exchanges the MTU at once
-        # No connection update: a Linux central keeps the parameters it connected
-        # with, so the ball is not told the interval (_IRQ_CONNECTION_UPDATE never comes).
+        if round(self.interval * 1000, 2) != CONNECT_INTERVAL_MS:
+            # a link asked to run at another interval: the central updates it at
+            # once, so the ball hears of it (from BlueZ alone it never would)
+            units = round(self.interval / 0.00125)
+            self._send("u", struct.pack("<HHHHB", self._conn, units, 0, round(self.supervision * 100), 0))
         self.listener.on_advertising(None)
         return True
 

@@ -63,6 +63,7 @@ _IRQ_GATTS_WRITE = 3
 _IRQ_GATTS_READ_REQUEST = 4
 _IRQ_GATTS_INDICATE_DONE = 20
 _IRQ_MTU_EXCHANGED = 21
+_IRQ_CONNECTION_UPDATE = 27
 _IRQ_ENCRYPTION_UPDATE = 28
 _IRQ_GET_SECRET = 29
 _IRQ_SET_SECRET = 30
@@ -314,6 +315,8 @@ class BLE:
         elif k == "m":
             self._conn_mtu = struct.unpack("<HH", body)[1]
             self._fire(_IRQ_MTU_EXCHANGED, struct.unpack("<HH", body))
+        elif k == "u":
+            self._fire(_IRQ_CONNECTION_UPDATE, struct.unpack("<HHHHB", body))
         elif k == "p":
             self._pair(*struct.unpack("<HB6s", body))
         elif k == "e":

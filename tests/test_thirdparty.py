@@ -107,7 +107,9 @@ def test_aioble_temp_sensor_example_read_by_bleak(air):
 
 def test_stand_in_follows_the_documented_api(air):
     """The parts of bluetooth.rst a test above does not reach: config keys, the
-    buffer protocol, descriptors' handles, append buffers, a denied read, and a
+    buffer protocol, descriptors' handles, append buffers, a denied read, ATT
+    permissions (a write to a read-only value refused before the handler; a
+    write-encrypted one landing only once BlueZ has paired), and a
     non-connectable advertisement that a central hears but cannot connect to."""
     from bleak import BleakClient, BleakScanner
     from bleak.exc import BleakError
@@ -128,10 +130,11 @@ for k in ("bond", "mitm", "io", "le_secure", "addr_mode"):
         pass
 u = bluetooth.UUID("6E400001-B5A3-F393-E0A9-E50E24DCCA9E")
 print("uuid", len(bytes(u)), bytes(memoryview(bluetooth.UUID(0x2902))), bluetooth.UUID(bytes(u)) == u, u)
-svc = (u, ((bluetooth.UUID(0x2A00 + 1), bluetooth.FLAG_READ, ((bluetooth.UUID(0x2901), bluetooth.FLAG_READ),)),
-           (bluetooth.UUID(0x2A37), bluetooth.FLAG_WRITE | bluetooth.FLAG_NOTIFY)))
-((h1, d1, h2),) = ble.gatts_register_services((svc,))
-print("handles", h1, d1, h2)
+svc = (u, ((bluetooth.UUID(0x2A01), bluetooth.FLAG_READ, ((bluetooth.UUID(0x2901), bluetooth.FLAG_READ),)),
+           (bluetooth.UUID(0x2A37), bluetooth.FLAG_WRITE | bluetooth.FLAG_NOTIFY),
+           (bluetooth.UUID(0x2A38), bluetooth.FLAG_WRITE | bluetooth.FLAG_WRITE_ENCRYPTED)))
+((h1, d1, h2, h3),) = ble.gatts_register_services((svc,))
+print("handles", h1, d1, h2, h3)
 ble.gatts_write(h1, "deny me")
 ble.gatts_write(d1, bytearray(b"user description"))
 ble.gatts_set_buffer(h2, 64, True)
@@ -139,7 +142,9 @@ def irq(event, data):
     if event == 4 and data[1] == h1:
         return 0x0E  # an application error: deny
     if event == 3:
-        print("written", ble.gatts_read(data[1]))
+        print("written", data[1], ble.gatts_read(data[1]))
+    if event == 28:
+        print("encrypted", data[1:4])
 ble.irq(irq)
 ble.gap_advertise(100_000, "\x02\x01\x06\x08\x09standin", connectable=False)
 print("NEXT")
@@ -171,21 +176,29 @@ for _ in range(3000):
                     await c.read_gatt_char("00002a01-0000-1000-8000-00805f9b34fb")
                 desc = c.services.get_characteristic("00002a01-0000-1000-8000-00805f9b34fb").descriptors[0]
                 user = bytes(await c.read_gatt_descriptor(desc))
+                with pytest.raises(BleakError, match="Write Not Permitted"):  # BlueZ's NotPermitted, from ATT 0x03
+                    await c.write_gatt_char("00002a01-0000-1000-8000-00805f9b34fb", b"x", response=True)
                 for part in (b"ab", b"cd"):
                     await c.write_gatt_char("00002a37-0000-1000-8000-00805f9b34fb", part, response=True)
+                await c.write_gatt_char("00002a38-0000-1000-8000-00805f9b34fb", b"secret", response=True)
+                paired = await centrals.device_property(dev.address, "Paired")
                 await asyncio.sleep(0.3)
-            return lines, user
+            return lines, user, paired
         finally:
             proc.kill()
             lines += (await proc.communicate())[0].decode().splitlines()
             await centrals.remove_devices()
 
-    lines, user = asyncio.run(go())
+    lines, user, paired = asyncio.run(go())
     text = "\n".join(lines)
     assert "Traceback" not in text, text
     assert "config 1 256 100 b'standin'" in lines
     assert "readable" not in text                                  # as modbluetooth.c: set-only keys
     assert "uuid 16 b'\\x02)' True UUID('6e400001-b5a3-f393-e0a9-e50e24dcca9e')" in lines
-    assert "handles 12 13 15" in lines                              # value, its descriptor; CCCD before 15's
+    assert "handles 12 13 15 18" in lines                           # value, its descriptor; 15's CCCD at 16
     assert user == b"user description"
-    assert re.findall(r"^written (.*)$", text, re.M) == ["b'ab'", "b'cd'"]  # appended, and read empties it
+    # appended, a read empties the buffer; the refused write never reached the handler; the encrypted
+    # one came after BlueZ had paired (insufficient authentication, then pairing, then the write again)
+    assert re.findall(r"^(written .*|encrypted .*)$", text, re.M) == [
+        "written 15 b'ab'", "written 15 b'cd'", "encrypted (1, 0, 1)", "written 18 b'secret'"]
+    assert paired is True

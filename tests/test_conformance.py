@@ -178,11 +178,15 @@ def _session(bt, world):
     assert len(frames) >= 4 and "data" in {f["type"] for f in frames}  # still be printing)
     bt.do("notify off", "Notify stopped")
     bt.do("back", "Menu main")
+    out = bt.do(f"disconnect {BALL}", "Successful disconnected")
+    assert re.search(rf"\[DEL\] Primary Service", out)           # InterfacesRemoved from / too
 
-    # pair while the ball's pairing window is open (three squeezes), then command it
+    # pair a disconnected ball (BlueZ connects first) while its pairing window is open (three squeezes)
     world.squeeze()
-    for _ in range(20):
+    for attempt in range(20):
         out = bt.do(f"pair {BALL}", "Pairing successful|Failed to pair")
+        if attempt == 0:
+            assert re.search(rf"Device {BALL} Connected: yes", out) and "Pairing successful" in out
         if re.search(rf"Device {BALL} Bonded: yes", out):
             break
         time.sleep(0.5)  # the window is not open yet: the ball paired without bonding
@@ -195,8 +199,7 @@ def _session(bt, world):
     assert "Failed to write" not in "\n".join(bt.lines[bt.mark:])
     bt.do("back", "Menu main")
 
-    out = bt.do(f"disconnect {BALL}", "Successful disconnected")
-    assert re.search(rf"\[DEL\] Primary Service", out)           # InterfacesRemoved from / too
+    bt.do(f"disconnect {BALL}", "Successful disconnected")
     bt.do("scan on", rf"Device {BALL} Name: btctl-renamed")       # the ball obeyed, and advertises its new name
     bt.do("scan off", "Discovery stopped")
     bt.do(f"block {BALL}", "block succeeded")

@@ -227,7 +227,8 @@ class BLE:
             except OSError:
                 data = b""
             if not data:
-                self._on_main(ord("x"), b"")  # the radio went away
+                if self._sock in (sock, None):  # not an old socket after active(False), active(True)
+                    self._on_main(ord("x"), b"")  # the radio went away
                 return
             buf += data
             while len(buf) >= 3:

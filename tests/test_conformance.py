@@ -208,6 +208,7 @@ def _session(bt, world):
     out = bt.do(f"remove {BALL}", "Device has been removed")
     bt.wait(rf"\[DEL\] Device {BALL}")
     assert DEV not in _busctl(address, "tree", "org.bluez")        # nothing of the device is left
+    bt.do("agent off", "Agent unregistered")                      # AgentManager1.UnregisterAgent
 
 
 def _check_tree(tree, root, manager, device, adapter):

@@ -19,6 +19,7 @@ import numpy as np
 from ballsense_fw import protocol as fw_protocol
 from ballsense_fw.sensors import fsr as fw_fsr
 
+from .breaths import Counter
 from .filters import Diff, GatedMean, Median, RunLength, Sos, Turns
 from .phases import Phases
 
@@ -82,15 +83,9 @@ class Params:
     roll_swing_s: float = 6.0         # or: two swings beyond knee_max across the level within this
     roll_jerk: float = 0.02           # force only: 1-6 Hz ripple RMS (fraction of level) under which ...
     roll_off_s: float = 1.5           # ... or gyro calm, for this long -> rolling is over
-    breath_dip: float = 0.01          # inhale dip, fraction of level
-    breath_max: float = 0.06          # larger than this is a knee drop, not a breath
-    breath_min_s: float = 0.8         # an inhale dips for longer than this (a glitch, 0.3 s at most)
-    knee_start: float = 0.03          # a rise this big may be a knee drop
-    knee_max: float = 0.3             # a swing beyond this is pressing, not a knee drop
-    lift_s: float = 1.6               # a lift-off takes up to this long
-    knee_min_s: float = 1.5
-    knee_max_s: float = 12.0
+    knee_max: float = 0.3             # a swing beyond this is pressing, not a knee drop (rolling's swings)
     knee_hold_s: float = 4.0          # knee_drop state lasts this long after a drop
+    count_after_s: float = 1.0        # breaths are counted afresh this long after a spike is over
     slip_drop: float = 0.45           # force falls by this fraction of the level ...
     slip_within_s: float = 0.2        # ... within this time, from stillness ...
     slip_level_s: float = 0.3         # ... the level falls by half as much within this time (a
@@ -300,7 +295,8 @@ class _Machine:
         self.turned = deque(maxlen=int(p.roll_turns_s * TICK_HZ))  # surge turns per tick
         self.gyro_for = 0.0
         self.quiet_for = 0.0
-        self.exc = None             # breath-band excursion: [start, peak |d|/base, sign]
+        self.counter = Counter()    # breaths and knee drops (breaths.py)
+        self.count_from = None      # when the counter starts afresh (None: counting)
         self.knee_until = -1.0
         self.slip_at = None         # a drop waiting for confirmation: (t, lowest level since)
         self.learn = []             # levels during the first steady hold (gentle max)
@@ -322,7 +318,8 @@ class _Machine:
         self.pressing = e.kind == "alert"  # settled only once it is over
         if e.kind == "alert" and self.state in ("hold", "knee_drop"):
             self.phases.mistake(e.t_s, "spike")
-            self.exc = None
+        if e.kind == "alert_clear":
+            self.count_from = e.t_s + self.p.count_after_s
 
     def tick(self, k):
         out = self._tick(k) + self.phases.take()
@@ -337,7 +334,6 @@ class _Machine:
         self.contact = k.level > (p.contact_off_n if was else p.contact_on_n)
         if not self.contact:
             if was and self.state != "idle":
-                self._last_knee(k.t)
                 self.out.append(Event(k.t, "lift_off"))
                 self.phases.lift_off(k.t)
             self._reset_contact()
@@ -357,13 +353,13 @@ class _Machine:
                 self.base = k.level
                 self._set(k.t, "hold")
                 self.phases.held(k.t)
+                self.count_from = k.t
             return self.out
         self._hold(k, dt)
         return self.out
 
     def _reset_contact(self):
         self.base = None
-        self.exc = None
         self.gyro_for = self.quiet_for = 0.0
         self.turned.clear()
         self.slip_at = None
@@ -395,7 +391,6 @@ class _Machine:
             self._set(k.t, "rolling")
             self.phases.mistake(k.t, "rolling")
             self.quiet_for = 0.0
-            self.exc = None
             self.slip_at = None
             self.out.append(Event(k.t, "alert", k.raw, alert="rolling"))
             return True
@@ -445,7 +440,6 @@ class _Machine:
                 self.out.append(Event(k.t, "alert", k.raw, alert="slip"))
                 self._set(k.t, "settling")
                 self.base = None
-                self.exc = None
                 self.hist.clear()
                 return True
             return True
@@ -474,45 +468,20 @@ class _Machine:
             base += (k.level - base) * dt / 5.0
             self.base = base
         self._learn(k)
-        d = (k.level - base) / base
-        e = self.exc
-        if e is None:
-            # breaths dip (the inhale lifts the body); a rise is only a knee drop
-            if d < -p.breath_dip or d > p.knee_start:
-                self.exc = [k.t, abs(d), 1 if d > 0 else -1, None]
+        if self.pressing or (self.count_from is not None and k.t < self.count_from):
             return
-        if abs(d) > e[1] and (d > 0) == (e[2] > 0):
-            e[1] = abs(d)
-            if e[3] is None and e[1] >= p.breath_max:
-                e[3] = k.t  # when it became too big for a breath
-        # ends back near the level, or (knee drops come back to back) in the
-        # valley between two big swings
-        low = p.breath_dip / 2 if e[1] < p.breath_max else max(p.breath_dip / 2, 0.4 * e[1])
-        if abs(d) < low or (d > 0) != (e[2] > 0) or k.t - e[0] > p.knee_max_s:
-            self.exc = None
-            self._excursion(k.t, e)
-
-    def _excursion(self, t, e):
-        p = self.p
-        start, peak, sign, _ = e
-        dur = t - start
-        if p.breath_max <= peak <= p.knee_max and p.knee_min_s <= dur <= p.knee_max_s:
-            self.phases.knees(start)
-            self.phases.knee_drop(start + dur / 2)
-            self.knee_until = t + p.knee_hold_s
-            if self.state != "knee_drop":
-                self._set(t, "knee_drop")
-        elif (sign < 0 and peak < p.breath_max and dur >= p.breath_min_s and self.state == "hold"
-              and t > self.knee_until):
-            self.phases.breath(start + dur / 2)
-
-    def _last_knee(self, t):
-        """A knee drop still under way when the ball is lifted: count it if it
-        was big well before the lift-off began (a lift-off alone gets big only
-        in its last second or so)."""
-        e = self.exc
-        if e and e[3] is not None and e[3] <= t - self.p.lift_s and e[3] - e[0] >= 0.3:
-            self.phases.knee_drop(e[0] + 2.0)
+        if self.count_from is not None:
+            self.counter.reset(k.t)
+            self.count_from = None
+        breaths, drops, began = self.counter.tick(float(k.t), float(k.level / base - 1))
+        if began is not None:
+            self.phases.knees(began)
+        for t in breaths:
+            self.phases.breath(t)
+        for t in drops:
+            if self.phases.knee_drop(t):
+                self.knee_until = k.t + p.knee_hold_s
+                self._set(k.t, "knee_drop")
 
     def _learn(self, k):
         det = self.det

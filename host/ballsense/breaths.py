@@ -1,0 +1,210 @@
+"""Breaths and knee drops in a hold, at the state machine's 10 Hz, causal.
+
+Both are swings of the level relative to the hold's settled level; neither
+rule assumes a sign. docs/algorithms.md says why each number is what it is.
+
+* A breath is one cycle of a zigzag with hysteresis (a turn is confirmed when
+  the level comes back from its extreme by h). h adapts to depth, as in
+  respiration science (Khodadad et al. 2018; NeuroKit2, biopeaks): 0.3 x the
+  median of the recent swings, so a breath a third as deep as the others
+  still counts and a wobble does not. Each cycle has one maximum and one
+  minimum: the breath is counted at the extreme that ends the inhale, learnt
+  per person from the breaths themselves (the inhale is the quicker swing,
+  the pause after the exhale rests at the other extreme).
+* A knee drop is a swing many times a breath's size: its own zigzag, with a
+  hysteresis far above the breaths, counts the extremes on the side the
+  first drop went to (a drop may load or unload the ball; a rocked knee
+  swings both ways, the side it went furthest counts). One swing that big
+  could be a sigh: unless it is more than STRONG x a breath, a second one
+  within PAIR_S confirms the knee drops (the breaths in between are held
+  back and released if none comes)."""
+from collections import deque
+from dataclasses import dataclass
+from statistics import median
+
+BREATH_SHARE = 0.3      # the hysteresis: this share of the recent swings
+BREATH_FLOOR = 0.004    # ... and at least this fraction of the level (noise, at 10 Hz)
+SWING_PRIOR = 0.02      # a breath's swing before any is seen (fraction of the level)
+SWINGS_KEPT = 7         # recent swings the median is taken over
+HALF_MIN_S = 0.8        # a half breath lasts at least this (30 breaths a minute: 1 s)
+KNEE_MIN = 0.06         # a knee drop moves the level at least this fraction from its settled level
+KNEE_BREATHS = 1.3      # ... and this many times a breath's swing
+STRONG = 3.0            # a swing this many breaths is a knee drop at once
+PAIR_S = 15.0           # else a second within this confirms it
+KNEE_H = 0.035          # the knee zigzag's hysteresis: at least this fraction of the level,
+KNEE_H_BREATHS = 1.2    # ... this many breath swings,
+KNEE_H_SHARE = 0.4      # ... and (once knee drops are seen) this share of their size
+KNEE_SAME = 0.45        # later knee drops reach at least this share of the first ones
+
+
+class Zigzag:
+    """Extremes of x, each confirmed once x has come back from it by h."""
+
+    def __init__(self):
+        self.dir = 0                  # +1 following a maximum, -1 a minimum, 0 at rest
+        self.ext = self.ext_t = None
+        self.lo = self.hi = None      # at rest: the range seen, and when
+        self.lo_t = self.hi_t = None
+
+    def __call__(self, t, x, h):
+        """-> (t, x, +1 max / -1 min) of the extreme confirmed now, or None."""
+        if self.dir == 0:
+            if self.lo is None:
+                self.lo = self.hi = x
+                self.lo_t = self.hi_t = t
+            if x < self.lo:
+                self.lo, self.lo_t = x, t
+            if x > self.hi:
+                self.hi, self.hi_t = x, t
+            if x - self.lo >= h:
+                self.dir, self.ext, self.ext_t = 1, x, t
+                return self.lo_t, self.lo, -1
+            if self.hi - x >= h:
+                self.dir, self.ext, self.ext_t = -1, x, t
+                return self.hi_t, self.hi, 1
+            return None
+        if (x - self.ext) * self.dir > 0:
+            self.ext, self.ext_t = x, t
+            return None
+        if (self.ext - x) * self.dir >= h:
+            out = (self.ext_t, self.ext, self.dir)
+            self.dir, self.ext, self.ext_t = -self.dir, x, t
+            return out
+        return None
+
+
+@dataclass
+class Knees:
+    side: int          # +1 the drops load the ball, -1 they unload it
+    size: float        # the first drops' distance from the settled level
+    start: float       # when the first one left the settled level
+
+
+class Counter:
+    """Per person (kept over a session), reset at each breathing phase."""
+
+    def __init__(self):
+        self.swings = deque([SWING_PRIOR], maxlen=SWINGS_KEPT)
+        self.rise = [0.0, 0]          # summed durations and count of the rising swings
+        self.fall = [0.0, 0]
+        self.rest = 0.0               # ticks near the minima minus near the maxima
+        self.ticks = 0
+        self.reset(0.0)
+
+    def reset(self, t):
+        self.zz, self.kz = Zigzag(), Zigzag()
+        self.last = None              # the breath zigzag's last extreme (t, x, kind)
+        self.lo = self.hi = None      # the last minimum and maximum (for `rest`)
+        self.extremes = []            # (t, kind) since the reset, not yet counted or dropped
+        self.knees = None             # Knees once knee drops are seen
+        self.candidate = None         # a knee-sized swing waiting for a second: (t_ext, x, left_t)
+        self.near = deque(maxlen=200)  # the last 20 s of ticks at the settled level
+        self.pending = None           # a knee-sized breath extreme the knee zigzag has not judged: (t, left)
+        self.since = t
+
+    @property
+    def swing(self):
+        return median(self.swings)
+
+    @property
+    def side(self):
+        """+1 if the inhale ends at a maximum, -1 at a minimum, 0 not known yet:
+        the inhale is the quicker swing, and the breath rests after the exhale."""
+        if not (self.rise[1] and self.fall[1]):
+            return 0
+        r, f = self.rise[0] / self.rise[1], self.fall[0] / self.fall[1]
+        score = (f - r) / (f + r) + self.rest / max(self.ticks, 1)
+        return 1 if score >= 0 else -1
+
+    def tick(self, t, x):
+        """x: the level relative to the settled level, minus 1. -> (breaths and
+        knee drops confirmed now: their times, in order; the time knee drops
+        began, when first seen now, else None)."""
+        breaths, drops, began = [], [], None
+        if abs(x) < max(0.012, 0.6 * self.swing):
+            self.near.append(t)
+        if self.knees is None:
+            self._rest(x)
+            e = self.zz(t, x, max(BREATH_FLOOR, BREATH_SHARE * self.swing))
+            if e is not None:
+                self._breath_extreme(e)
+        hk = max(KNEE_H, KNEE_H_BREATHS * self.swing, KNEE_H_SHARE * self.knees.size if self.knees else 0)
+        k = self.kz(t, x, hk)
+        if k is not None:
+            began = self._knee_extreme(k, drops)
+        if self.candidate and t - self.candidate[0] > PAIR_S:
+            self.candidate = None     # a sigh, or a press: its breaths count after all
+        if self.pending and t - self.pending[0] > PAIR_S:
+            self.pending = None
+        if self.knees is None:
+            breaths = self._release()
+        return breaths, drops, began
+
+    def _rest(self, x):
+        if self.lo is not None and self.hi is not None and self.hi > self.lo:
+            u = (x - self.lo) / (self.hi - self.lo)
+            self.rest += int(u < 0.25) - int(u > 0.75)
+            self.ticks += 1
+
+    def _breath_extreme(self, e):
+        t, x, kind = e
+        last, self.last = self.last, e
+        if kind > 0:
+            self.hi = x
+        else:
+            self.lo = x
+        if last is None:
+            if t - self.since >= 1.0:  # reached by a swing after the reset: a real extreme
+                self.extremes.append((t, kind))
+            return
+        if abs(x) >= self._knee_size() and self.pending is None and self.candidate is None:
+            self.pending = (t, self._left(t))  # perhaps a knee drop: wait for the knee zigzag
+        swing = abs(x - last[1])
+        if swing < STRONG * self.swing:  # a knee drop's swing says nothing of the breaths
+            self.swings.append(min(swing, 2 * self.swing))
+        acc = self.rise if kind > 0 else self.fall
+        acc[0] += t - last[0]
+        acc[1] += 1
+        self.extremes.append((t, kind))
+
+    def _knee_size(self):
+        return max(KNEE_MIN, KNEE_BREATHS * self.swing)
+
+    def _left(self, t):
+        """When the level last sat at its settled level before t: where a swing set off."""
+        return max((n for n in self.near if n <= t), default=max(self.since, t - 3.0))
+
+    def _release(self):
+        """Breaths that can be told now: the extremes ending an inhale, up to
+        the start of any knee-sized swing still in question."""
+        side = self.side
+        if side == 0:
+            return []
+        hold_from = min(self.candidate[2] if self.candidate else float("inf"),
+                        self.pending[1] if self.pending else float("inf"))
+        out = [te for te, kind in self.extremes if te < hold_from and kind == side]
+        self.extremes = [x for x in self.extremes if x[0] >= hold_from]
+        return out
+
+    def _knee_extreme(self, k, drops):
+        t, x, kind = k
+        left = self._left(t)
+        if self.knees is not None:
+            if kind == self.knees.side and abs(x) >= KNEE_SAME * self.knees.size:
+                drops.append(t)
+            return None
+        if abs(x) < self._knee_size() or (x > 0) != (kind > 0):
+            if self.pending and t >= self.pending[0] - 1.0:
+                self.pending = None   # judged: not a knee drop
+            return None
+        self.pending = None
+        c = self.candidate
+        paired = c is not None and (c[1] > 0) == (x > 0)
+        if not paired and abs(x) < STRONG * self.swing:
+            self.candidate = (t, x, left)
+            return None
+        first = c if paired else (t, x, left)
+        self.knees = Knees(kind, (abs(first[1]) + abs(x)) / 2, first[2])
+        self.candidate = None
+        drops += ([first[0]] if paired else []) + [t]
+        return first[2]

@@ -26,6 +26,7 @@ BREATH_SHARE = 0.3      # the hysteresis: this share of the recent swings
 BREATH_FLOOR = 0.004    # ... and at least this fraction of the level (noise, at 10 Hz)
 SWING_PRIOR = 0.02      # a breath's swing before any is seen (fraction of the level)
 SWINGS_KEPT = 7         # recent swings the median is taken over
+LEARN = 3               # breaths seen before their depth and polarity are trusted
 HALF_MIN_S = 0.8        # a half breath lasts at least this (30 breaths a minute: 1 s)
 KNEE_MIN = 0.06         # a knee drop moves the level at least this fraction from its settled level
 KNEE_BREATHS = 1.3      # ... and this many times a breath's swing
@@ -84,7 +85,7 @@ class Counter:
     """Per person (kept over a session), reset at each breathing phase."""
 
     def __init__(self):
-        self.swings = deque([SWING_PRIOR], maxlen=SWINGS_KEPT)
+        self.swings = deque(maxlen=SWINGS_KEPT)
         self.rise = [0.0, 0]          # summed durations and count of the rising swings
         self.fall = [0.0, 0]
         self.rest = 0.0               # ticks near the minima minus near the maxima
@@ -104,13 +105,13 @@ class Counter:
 
     @property
     def swing(self):
-        return median(self.swings)
+        return median(self.swings) if self.swings else SWING_PRIOR
 
     @property
     def side(self):
         """+1 if the inhale ends at a maximum, -1 at a minimum, 0 not known yet:
         the inhale is the quicker swing, and the breath rests after the exhale."""
-        if not (self.rise[1] and self.fall[1]):
+        if min(self.rise[1], self.fall[1]) < LEARN:
             return 0
         r, f = self.rise[0] / self.rise[1], self.fall[0] / self.fall[1]
         score = (f - r) / (f + r) + self.rest / max(self.ticks, 1)
@@ -157,10 +158,13 @@ class Counter:
             if t - self.since >= 1.0:  # reached by a swing after the reset: a real extreme
                 self.extremes.append((t, kind))
             return
-        if abs(x) >= self._knee_size() and self.pending is None and self.candidate is None:
+        if (abs(x) >= self._knee_size() and self.pending is None and self.candidate is None
+                and len(self.swings) >= LEARN):
             self.pending = (t, self._left(t))  # perhaps a knee drop: wait for the knee zigzag
         swing = abs(x - last[1])
-        if swing < STRONG * self.swing:  # a knee drop's swing says nothing of the breaths
+        if len(self.swings) < LEARN:
+            self.swings.append(swing)
+        elif swing < STRONG * self.swing:  # a knee drop's swing says nothing of the breaths
             self.swings.append(min(swing, 2 * self.swing))
         acc = self.rise if kind > 0 else self.fall
         acc[0] += t - last[0]
@@ -193,7 +197,7 @@ class Counter:
             if kind == self.knees.side and abs(x) >= KNEE_SAME * self.knees.size:
                 drops.append(t)
             return None
-        if abs(x) < self._knee_size() or (x > 0) != (kind > 0):
+        if abs(x) < self._knee_size() or (x > 0) != (kind > 0) or len(self.swings) < LEARN:
             if self.pending and t >= self.pending[0] - 1.0:
                 self.pending = None   # judged: not a knee drop
             return None

@@ -71,7 +71,7 @@ class Params:
     roll_gyro_on_s: float = 0.3
     moving_slope: float = 0.15        # force moving slower than this (level per second): a slip's start
     roll_turns: int = 3               # force only: the force surged (its rate of change turned) this
-    roll_turns_s: float = 1.0         # often within this time, while moving ...
+    roll_turns_s: float = 1.5         # often within this time, while moving ...
     roll_range: float = 0.2           # ... and its level spanned this fraction of the settled level
     roll_surge: float = 0.12          # a turn: the rate comes back this much (load per second) ...
     roll_snr: float = 7.0             # ... and this many standard deviations of its noise ...
@@ -80,7 +80,8 @@ class Params:
     moving_noise: float = 1.6         # moving: smoothed |rate| above settled_slope and this many sigma
     noise_tau_s: float = 5.0          # the sensor's noise is followed this slowly ...
     noise_clip: float = 0.05          # ... and a median residual beyond this fraction of load is a glitch
-    roll_swing_s: float = 6.0         # or: two swings beyond knee_max across the level within this
+    roll_swing_s: float = 2.0         # or: a swing from beyond +roll_swing to beyond -roll_swing (or back)
+    roll_swing: float = 0.22          # of the level within this (knee drops swing one way, or 10 % back)
     roll_jerk: float = 0.02           # force only: 1-6 Hz ripple RMS (fraction of level) under which ...
     roll_off_s: float = 1.5           # ... or gyro calm, for this long -> rolling is over
     knee_max: float = 0.3             # a swing beyond this is pressing, not a knee drop (rolling's swings)
@@ -291,7 +292,7 @@ class _Machine:
         self.contact = False
         self.base = None            # the hold's settled level
         self.still_for = 0.0
-        self.hist = deque(maxlen=int(p.roll_swing_s * TICK_HZ))  # (t, level, raw, slope)
+        self.hist = deque(maxlen=int(6.0 * TICK_HZ))  # (t, level, raw, slope)
         self.turned = deque(maxlen=int(p.roll_turns_s * TICK_HZ))  # surge turns per tick
         self.gyro_for = 0.0
         self.quiet_for = 0.0
@@ -407,21 +408,24 @@ class _Machine:
         return max(levels) - min(levels) > self.p.roll_range * self.base
 
     def _swings(self):
-        """Force only: two swings across the hold's level, each beyond the
-        largest knee drop, within roll_swing_s (rolling with no surges)."""
-        if self.base is None or len(self.hist) < 10:
+        """Force only: a swing across the hold's level, from beyond +roll_swing
+        to beyond -roll_swing or back, within roll_swing_s (rolling's swings
+        beyond its surges; a knee drop swings one way, a rocked knee 10 % back,
+        a press only up, a slip only down)."""
+        n = int(self.p.roll_swing_s * TICK_HZ)
+        if self.base is None or len(self.hist) < n:
             return False
-        hi, lo = self.base * (1 + self.p.knee_max), self.base * (1 - self.p.knee_max)
-        levels = [h[1] for h in self.hist]
+        hi, lo = self.base * (1 + self.p.roll_swing), self.base * (1 - self.p.roll_swing)
+        levels = [h[1] for h in list(self.hist)[-n:]]
         if max(levels) <= hi or min(levels) >= lo:
             return False  # no swing beyond both sides: the usual case, quickly
-        side, swings = 0, 0
+        side = 0
         for lev in levels:
             s = 1 if lev > hi else (-1 if lev < lo else 0)
-            if s and s != side:
-                swings += side != 0
-                side = s
-        return swings >= 2
+            if s and side and s != side:
+                return True
+            side = s or side
+        return False
 
     # -- slip: a sudden fall from stillness that does not end in lift-off
     def _slip(self, k, ref):

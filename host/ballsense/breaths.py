@@ -22,7 +22,7 @@ from collections import deque
 from dataclasses import dataclass
 from statistics import median
 
-BREATH_SHARE = 0.3      # the hysteresis: this share of the recent swings
+BREATH_SHARE = 0.25     # the hysteresis: this share of the recent swings
 BREATH_FLOOR = 0.004    # ... and at least this fraction of the level (noise, at 10 Hz)
 SWING_PRIOR = 0.02      # a breath's swing before any is seen (fraction of the level)
 SWINGS_KEPT = 7         # recent swings the median is taken over
@@ -90,6 +90,7 @@ class Counter:
         self.fall = [0.0, 0]
         self.rest = 0.0               # ticks near the minima minus near the maxima
         self.ticks = 0
+        self._side = 0
         self.reset(0.0)
 
     def reset(self, t):
@@ -100,6 +101,7 @@ class Counter:
         self.knees = None             # Knees once knee drops are seen
         self.candidate = None         # a knee-sized swing waiting for a second: (t_ext, x, left_t)
         self.near = deque(maxlen=200)  # the last 20 s of ticks at the settled level
+        self.cycles = 0               # breath swings since the reset
         self.pending = None           # a knee-sized breath extreme the knee zigzag has not judged: (t, left)
         self.since = t
 
@@ -110,12 +112,15 @@ class Counter:
     @property
     def side(self):
         """+1 if the inhale ends at a maximum, -1 at a minimum, 0 not known yet:
-        the inhale is the quicker swing, and the breath rests after the exhale."""
-        if min(self.rise[1], self.fall[1]) < LEARN:
-            return 0
+        the inhale is the quicker swing, and the breath rests after the exhale.
+        Decided once, after LEARN breaths: a count must not skip or repeat an
+        extreme when the evidence wavers (either side counts the cycles)."""
+        if self._side or min(self.rise[1], self.fall[1]) < LEARN:
+            return self._side
         r, f = self.rise[0] / self.rise[1], self.fall[0] / self.fall[1]
         score = (f - r) / (f + r) + self.rest / max(self.ticks, 1)
-        return 1 if score >= 0 else -1
+        self._side = 1 if score >= 0 else -1
+        return self._side
 
     def tick(self, t, x):
         """x: the level relative to the settled level, minus 1. -> (breaths and
@@ -155,21 +160,26 @@ class Counter:
         else:
             self.lo = x
         if last is None:
-            if t - self.since >= 1.0:  # reached by a swing after the reset: a real extreme
+            if t - self.since >= 0.3:  # reached by a swing after the reset: a real extreme
                 self.extremes.append((t, kind))
             return
-        if (abs(x) >= self._knee_size() and self.pending is None and self.candidate is None
-                and len(self.swings) >= LEARN):
+        if abs(x) >= self._knee_size() and self.pending is None and self.candidate is None and self._learnt():
             self.pending = (t, self._left(t))  # perhaps a knee drop: wait for the knee zigzag
         swing = abs(x - last[1])
+        self.cycles += 1
         if len(self.swings) < LEARN:
             self.swings.append(swing)
         elif swing < STRONG * self.swing:  # a knee drop's swing says nothing of the breaths
-            self.swings.append(min(swing, 2 * self.swing))
+            self.swings.append(swing)
         acc = self.rise if kind > 0 else self.fall
         acc[0] += t - last[0]
         acc[1] += 1
         self.extremes.append((t, kind))
+
+    def _learnt(self):
+        """Knee drops come after some breathing: LEARN breath swings here (and
+        so at least as many for the person)."""
+        return self.cycles >= LEARN and len(self.swings) >= LEARN
 
     def _knee_size(self):
         return max(KNEE_MIN, KNEE_BREATHS * self.swing)
@@ -197,7 +207,7 @@ class Counter:
             if kind == self.knees.side and abs(x) >= KNEE_SAME * self.knees.size:
                 drops.append(t)
             return None
-        if abs(x) < self._knee_size() or (x > 0) != (kind > 0) or len(self.swings) < LEARN:
+        if abs(x) < self._knee_size() or (x > 0) != (kind > 0) or not self._learnt():
             if self.pending and t >= self.pending[0] - 1.0:
                 self.pending = None   # judged: not a knee drop
             return None

@@ -26,6 +26,7 @@ from .phases import Phases
 STATES = ("idle", "settling", "hold", "knee_drop", "rolling")
 TICK_HZ = 10
 SURGE_HZ = 3.0          # the force low-passed to this keeps surges of a few a second, drops most noise
+BREATH_HZ = 0.8         # breaths are at most 30 a minute (0.5 Hz): the counter sees the force below this
 
 
 def median_window(seconds, rate_hz):
@@ -170,6 +171,7 @@ class _Tick:
     turns: int        # surge turns (rate of change reversing) since the last tick
     gyro: float       # dps (0 without IMU)
     raw: float        # median-filtered, creep-compensated force, N
+    breath: float     # the force in the band of breaths and knee drops (BREATH_HZ low-pass), N
 
 
 class Detector:
@@ -187,6 +189,7 @@ class Detector:
         self.pressure = _Pressure(p, rate_hz)
         self.alarm_waiting = []  # alarm events the state machine has not seen yet
         self.lp_level = Sos.lowpass(2.0, rate_hz)
+        self.lp_breath = Sos.lowpass(BREATH_HZ, rate_hz)
         self.diff = Diff(rate_hz)
         self.lp_slope = Sos.lowpass(1.5, rate_hz)
         self.bp_jerk = Sos.bandpass(1.0, 6.0, rate_hz)
@@ -221,6 +224,7 @@ class Detector:
         # away longer glitches than the alarm, which must be fast
         fs = (self.median_state(raw) - zero) * gain
         level = self.lp_level(fs)
+        breath = self.lp_breath(fs)
         slope = self.lp_slope(np.abs(self.diff(level)))
         jerk = np.sqrt(np.maximum(self.lp_jerk(self.bp_jerk(fs) ** 2), 0))
         # force only (with a gyro the rotation decides alone): surge turns
@@ -242,7 +246,7 @@ class Detector:
                 self.m.alarm(waiting[j])
                 j += 1
             new, self.n_turns_tick = int(turns[i] - self.n_turns_tick), int(turns[i])
-            events += self.m.tick(_Tick(t[i], level[i], slope[i], jerk[i], new, g[i], fs[i]))
+            events += self.m.tick(_Tick(t[i], level[i], slope[i], jerk[i], new, g[i], fs[i], breath[i]))
             if self.gentle_max != gm:
                 split = i + 1
                 self.pressure.restore(snap)
@@ -477,7 +481,7 @@ class _Machine:
         if self.count_from is not None:
             self.counter.reset(k.t)
             self.count_from = None
-        breaths, drops, began = self.counter.tick(float(k.t), float(k.level / base - 1))
+        breaths, drops, began = self.counter.tick(float(k.t), float(k.breath / base - 1))
         if began is not None:
             self.phases.knees(began)
         for t in breaths:

@@ -253,3 +253,27 @@ def meets(figs):
             if not ok:
                 bad.append(f"{mode}.{k} = {v} (target {target})")
     return bad
+
+
+def evaluate_real(rate=RATE):
+    """Breaths on the real recordings' one-minute holds (realdata.py): the
+    detector finding the hold itself, against the peer given its true bounds.
+    -> {recording: {holds, breaths_ok, breaths_ok_neurokit2}}, and "all"."""
+    from . import realdata
+    rows = []
+    for h in realdata.holds():
+        sc = h.scenario
+        t, f, g = sample(sc, rate)
+        events, comp, _ = run(t, f, None, rate, sc.gentle_max_n)
+        out = summarise(t, comp, events)
+        got = sum(p["breaths"] for p in out["phases"] if p["kind"] in ("breathe", "resettle"))
+        s0, e0 = next((a, b) for a, b, k, _ in sc.phases if k == "breathe")
+        m = (t >= s0) & (t < e0)
+        rows.append((h.name.split("@")[0], h.name, h.breaths, got, peer_breaths(f[m], rate)))
+    figs = {}
+    for key in sorted({r[0] for r in rows}) + ["all"]:
+        sel = [r for r in rows if key in ("all", r[0])]
+        peer = [breaths_ok(r[4], r[2]) for r in sel if r[4] is not None]
+        figs[key] = {"holds": len(sel), "breaths_ok": _share([breaths_ok(r[3], r[2]) for r in sel]),
+                     "breaths_ok_neurokit2": _share(peer) if peer else None}
+    return figs, rows

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from statistics import median
 
 BREATH_SHARE = 0.25     # the hysteresis: this share of the recent swings
-BREATH_FLOOR = 0.004    # ... and at least this fraction of the level (noise, at 10 Hz)
+BREATH_FLOOR = 0.001    # ... and at least this fraction of the level,
+NOISE_SIGMAS = 5.0      # ... and this many times the sensor noise's rms in the breath band
 SWING_PRIOR = 0.02      # a breath's swing before any is seen (fraction of the level)
 SWINGS_KEPT = 7         # recent swings the median is taken over
 LEARN = 3               # breaths seen before their depth and polarity are trusted
@@ -99,7 +100,7 @@ class Counter:
         self.lo = self.hi = None      # the last minimum and maximum (for `rest`)
         self.extremes = []            # (t, kind) since the reset, not yet counted or dropped
         self.knees = None             # Knees once knee drops are seen
-        self.candidate = None         # a knee-sized swing waiting for a second: (t_ext, x, left_t)
+        self.candidates = {}          # per side: a knee-sized swing waiting for a second, (t_ext, x, left_t)
         self.near = deque(maxlen=200)  # the last 20 s of ticks at the settled level
         self.cycles = 0               # breath swings since the reset
         self.pending = None           # a knee-sized breath extreme the knee zigzag has not judged: (t, left)
@@ -122,8 +123,9 @@ class Counter:
         self._side = 1 if score >= 0 else -1
         return self._side
 
-    def tick(self, t, x):
-        """x: the level relative to the settled level, minus 1. -> (breaths and
+    def tick(self, t, x, noise=0.0):
+        """x: the level relative to the settled level, minus 1; noise: the
+        sensor noise's rms in it. -> (breaths and
         knee drops confirmed now: their times, in order; the time knee drops
         began, when first seen now, else None)."""
         breaths, drops, began = [], [], None
@@ -131,20 +133,30 @@ class Counter:
             self.near.append(t)
         if self.knees is None:
             self._rest(x)
-            e = self.zz(t, x, max(BREATH_FLOOR, BREATH_SHARE * self.swing))
+            e = self.zz(t, x, max(BREATH_FLOOR, NOISE_SIGMAS * noise, BREATH_SHARE * self.swing))
             if e is not None:
                 self._breath_extreme(e)
         hk = max(KNEE_H, KNEE_H_BREATHS * self.swing, KNEE_H_SHARE * self.knees.size if self.knees else 0)
         k = self.kz(t, x, hk)
         if k is not None:
             began = self._knee_extreme(k, drops)
-        if self.candidate and t - self.candidate[0] > PAIR_S:
-            self.candidate = None     # a sigh, or a press: its breaths count after all
+        for side, c in list(self.candidates.items()):
+            if t - c[0] > PAIR_S:
+                del self.candidates[side]  # a sigh, or a press: its breaths count after all
         if self.pending and t - self.pending[0] > PAIR_S:
             self.pending = None
         if self.knees is None:
             breaths = self._release()
         return breaths, drops, began
+
+    def flush(self):
+        """The phase ends (lift-off, a mistake): breaths held back for a
+        knee-sized swing that never got its pair are breaths after all; from
+        a knee-sized swing not yet judged on (the mistake's start), none are."""
+        if self.knees is not None:
+            return []
+        self.candidates = {}
+        return self._release()
 
     def _rest(self, x):
         if self.lo is not None and self.hi is not None and self.hi > self.lo:
@@ -163,7 +175,7 @@ class Counter:
             if t - self.since >= 0.3:  # reached by a swing after the reset: a real extreme
                 self.extremes.append((t, kind))
             return
-        if abs(x) >= self._knee_size() and self.pending is None and self.candidate is None and self._learnt():
+        if abs(x) >= self._knee_size() and self.pending is None and not self.candidates and self._learnt():
             self.pending = (t, self._left(t))  # perhaps a knee drop: wait for the knee zigzag
         swing = abs(x - last[1])
         self.cycles += 1
@@ -194,8 +206,7 @@ class Counter:
         side = self.side
         if side == 0:
             return []
-        hold_from = min(self.candidate[2] if self.candidate else float("inf"),
-                        self.pending[1] if self.pending else float("inf"))
+        hold_from = min([c[2] for c in self.candidates.values()] + [self.pending[1] if self.pending else float("inf")])
         out = [te for te, kind in self.extremes if te < hold_from and kind == side]
         self.extremes = [x for x in self.extremes if x[0] >= hold_from]
         return out
@@ -212,13 +223,13 @@ class Counter:
                 self.pending = None   # judged: not a knee drop
             return None
         self.pending = None
-        c = self.candidate
-        paired = c is not None and (c[1] > 0) == (x > 0)
+        c = self.candidates.get(kind)  # a rocked knee swings back past the start: each side waits apart
+        paired = c is not None
         if not paired and abs(x) < STRONG * self.swing:
-            self.candidate = (t, x, left)
+            self.candidates[kind] = (t, x, left)
             return None
         first = c if paired else (t, x, left)
         self.knees = Knees(kind, (abs(first[1]) + abs(x)) / 2, first[2])
-        self.candidate = None
+        self.candidates = {}
         drops += ([first[0]] if paired else []) + [t]
         return first[2]

@@ -39,13 +39,17 @@ def median_window(seconds, rate_hz):
 def noise_gains(k, k_state, rate_hz):
     """White noise of sigma 1 through this detector's own chains, measured once
     per (windows, rate) on a fixed draw: -> (rms the k-sample median takes away,
-    rms of the surge (k_state median, SURGE_HZ low-pass, d/dt) in load per s)."""
+    rms of the surge (k_state median, SURGE_HZ low-pass, d/dt) in load per s,
+    rms of what the breath counter sees (k_state median, BREATH_HZ low-pass))."""
     x = np.random.default_rng(0).normal(0.0, 1.0, 40000)
     median = Median(k)
     med = median(x)
     took = median.centre - med
-    surge = Diff(rate_hz)(Sos.lowpass(SURGE_HZ, rate_hz)(Median(k_state)(x)))
-    return float(np.sqrt(np.mean(took[2000:] ** 2))), float(np.std(surge[2000:]))
+    state = Median(k_state)(x)
+    surge = Diff(rate_hz)(Sos.lowpass(SURGE_HZ, rate_hz)(state))
+    breath = Sos.lowpass(BREATH_HZ, rate_hz)(state)
+    return (float(np.sqrt(np.mean(took[2000:] ** 2))), float(np.std(surge[2000:])),
+            float(np.std(breath[2000:])))
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ class Params:
     roll_gyro_on_s: float = 0.3
     moving_slope: float = 0.15        # force moving slower than this (level per second): a slip's start
     roll_turns: int = 3               # force only: the force surged (its rate of change turned) this
-    roll_turns_s: float = 1.5         # often within this time, while moving ...
+    roll_turns_s: float = 1.0         # often within this time, while moving ...
     roll_range: float = 0.2           # ... and its level spanned this fraction of the settled level
     roll_surge: float = 0.12          # a turn: the rate comes back this much (load per second) ...
     roll_snr: float = 7.0             # ... and this many standard deviations of its noise ...
@@ -81,7 +85,7 @@ class Params:
     moving_noise: float = 1.6         # moving: smoothed |rate| above settled_slope and this many sigma
     noise_tau_s: float = 5.0          # the sensor's noise is followed this slowly ...
     noise_clip: float = 0.05          # ... and a median residual beyond this fraction of load is a glitch
-    roll_swing_s: float = 2.0         # or: a swing from beyond +roll_swing to beyond -roll_swing (or back)
+    roll_swing_s: float = 1.0         # or: a swing from beyond +roll_swing to beyond -roll_swing (or back)
     roll_swing: float = 0.22          # of the level within this (knee drops swing one way, or 10 % back)
     roll_jerk: float = 0.02           # force only: 1-6 Hz ripple RMS (fraction of level) under which ...
     roll_off_s: float = 1.5           # ... or gyro calm, for this long -> rolling is over
@@ -172,6 +176,7 @@ class _Tick:
     gyro: float       # dps (0 without IMU)
     raw: float        # median-filtered, creep-compensated force, N
     breath: float     # the force in the band of breaths and knee drops (BREATH_HZ low-pass), N
+    breath_noise: float  # ... and the sensor noise's rms in it, N
 
 
 class Detector:
@@ -182,7 +187,7 @@ class Detector:
         self.creep = creep
         self.median = Median(median_window(p.median_s, rate_hz))
         self.median_state = Median(median_window(p.glitch_s, rate_hz))
-        self.takes, self.surge_gain = noise_gains(self.median.k, self.median_state.k, rate_hz)
+        self.takes, self.surge_gain, self.breath_gain = noise_gains(self.median.k, self.median_state.k, rate_hz)
         self.contact_run = RunLength()
         self.idle_run = RunLength()
         self.zero = GatedMean(p.zero_tau_s, rate_hz)
@@ -227,8 +232,10 @@ class Detector:
         breath = self.lp_breath(fs)
         slope = self.lp_slope(np.abs(self.diff(level)))
         jerk = np.sqrt(np.maximum(self.lp_jerk(self.bp_jerk(fs) ** 2), 0))
+        load = np.abs(self.lp_load(fs))
+        sigma = self._noise(med, load) / self.takes  # the sensor's noise, N
         # force only (with a gyro the rotation decides alone): surge turns
-        turn = self._surge_turns(med, fs) if gyro is None else np.zeros(len(f), bool)
+        turn = self._surge_turns(fs, load, sigma * self.surge_gain) if gyro is None else np.zeros(len(f), bool)
         turns = self.n_turns + np.cumsum(turn)
         self.n_turns = int(turns[-1]) if len(turns) else self.n_turns
         self.m.has_gyro = gyro is not None
@@ -246,7 +253,8 @@ class Detector:
                 self.m.alarm(waiting[j])
                 j += 1
             new, self.n_turns_tick = int(turns[i] - self.n_turns_tick), int(turns[i])
-            events += self.m.tick(_Tick(t[i], level[i], slope[i], jerk[i], new, g[i], fs[i], breath[i]))
+            events += self.m.tick(_Tick(t[i], level[i], slope[i], jerk[i], new, g[i], fs[i], breath[i],
+                                             sigma[i] * self.breath_gain))
             if self.gentle_max != gm:
                 split = i + 1
                 self.pressure.restore(snap)
@@ -257,15 +265,14 @@ class Detector:
         self.alarm_waiting = waiting[j:]
         return ordered(events + alarm)
 
-    def _surge_turns(self, med, f):
+    def _surge_turns(self, f, load, sigma):
         """The ball crossing the muscle's bands makes the force surge: its rate
         of change rises and falls again and again, where a press rises and
         stops once. -> True where the rate turned (filters.Turns) while the
-        force moved, by more than a share of the load and than the noise."""
+        force moved, by more than a share of the load and than the noise
+        (sigma: the noise's rms in the surge, N/s)."""
         p = self.p
-        load = np.abs(self.lp_load(f))
         surge = self.d_surge(self.lp_surge(f))
-        sigma = self._noise(med, load) / self.takes * self.surge_gain
         moving = self.lp_moving(np.abs(surge)) > np.maximum(p.settled_slope * load, p.moving_noise * sigma)
         floor = np.maximum(p.roll_surge * load, p.roll_snr * sigma)
         return self.turns(surge, floor, moving)
@@ -322,6 +329,7 @@ class _Machine:
         (a spike returns to it, and rolling is judged against it)."""
         self.pressing = e.kind == "alert"  # settled only once it is over
         if e.kind == "alert" and self.state in ("hold", "knee_drop"):
+            self._flush()
             self.phases.mistake(e.t_s, "spike")
         if e.kind == "alert_clear":
             self.count_from = e.t_s + self.p.count_after_s
@@ -339,6 +347,7 @@ class _Machine:
         self.contact = k.level > (p.contact_off_n if was else p.contact_on_n)
         if not self.contact:
             if was and self.state != "idle":
+                self._flush()
                 self.out.append(Event(k.t, "lift_off"))
                 self.phases.lift_off(k.t)
             self._reset_contact()
@@ -394,6 +403,7 @@ class _Machine:
             return True
         if on:
             self._set(k.t, "rolling")
+            self._flush()
             self.phases.mistake(k.t, "rolling")
             self.quiet_for = 0.0
             self.slip_at = None
@@ -444,6 +454,7 @@ class _Machine:
             if k.t - t0 >= p.slip_confirm_s:
                 self.slip_at = None
                 self.out.append(Event(t0, "slip"))
+                self._flush()
                 self.phases.mistake(t0, "slip")
                 self.out.append(Event(k.t, "alert", k.raw, alert="slip"))
                 self._set(k.t, "settling")
@@ -481,7 +492,8 @@ class _Machine:
         if self.count_from is not None:
             self.counter.reset(k.t)
             self.count_from = None
-        breaths, drops, began = self.counter.tick(float(k.t), float(k.breath / base - 1))
+        breaths, drops, began = self.counter.tick(float(k.t), float(k.breath / base - 1),
+                                                  float(k.breath_noise / base))
         if began is not None:
             self.phases.knees(began)
         for t in breaths:
@@ -490,6 +502,10 @@ class _Machine:
             if self.phases.knee_drop(t):
                 self.knee_until = k.t + p.knee_hold_s
                 self._set(k.t, "knee_drop")
+
+    def _flush(self):
+        for t in self.counter.flush():
+            self.phases.breath(t)
 
     def _learn(self, k):
         det = self.det

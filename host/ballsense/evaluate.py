@@ -133,6 +133,16 @@ def _phase_grid(phases, grid):
     return out
 
 
+def peer_missing():
+    """None when the peer can run, else how to get it."""
+    try:
+        import neurokit2  # noqa: F401
+        return None
+    except ImportError:
+        return ("neurokit2 is not installed, so the peer's column is empty: pip install neurokit2 "
+                "(it is in the test extra: pip install -e '.[test]')")
+
+
 def peer_breaths(f, rate):
     """NeuroKit2's respiration pipeline (rsp_clean khodadad2018, zero-phase,
     then rsp_peaks) on a stretch of force: its breath count, or None when

@@ -28,7 +28,7 @@ NOISE_SIGMAS = 5.0      # ... and this many times the sensor noise's rms in the 
 SWING_PRIOR = 0.02      # a breath's swing before any is seen (fraction of the level)
 SWINGS_KEPT = 7         # recent swings the median is taken over
 LEARN = 3               # breaths seen before their depth and polarity are trusted
-HALF_MIN_S = 0.8        # a half breath lasts at least this (30 breaths a minute: 1 s)
+BREATH_MIN_S = 1.5      # two breaths are this far apart at least (30 a minute: 2 s)
 KNEE_MIN = 0.06         # a knee drop moves the level at least this fraction from its settled level
 KNEE_BREATHS = 1.3      # ... and this many times a breath's swing
 STRONG = 3.0            # a swing this many breaths is a knee drop at once
@@ -103,6 +103,7 @@ class Counter:
         self.candidates = {}          # per side: a knee-sized swing waiting for a second, (t_ext, x, left_t)
         self.near = deque(maxlen=200)  # the last 20 s of ticks at the settled level
         self.cycles = 0               # breath swings since the reset
+        self.counted = float("-inf")  # the last breath counted
         self.pending = None           # a knee-sized breath extreme the knee zigzag has not judged: (t, left)
         self.since = t
 
@@ -207,7 +208,11 @@ class Counter:
         if side == 0:
             return []
         hold_from = min([c[2] for c in self.candidates.values()] + [self.pending[1] if self.pending else float("inf")])
-        out = [te for te, kind in self.extremes if te < hold_from and kind == side]
+        out = []
+        for te, kind in self.extremes:
+            if te < hold_from and kind == side and te - self.counted >= BREATH_MIN_S:
+                out.append(te)
+                self.counted = te
         self.extremes = [x for x in self.extremes if x[0] >= hold_from]
         return out
 

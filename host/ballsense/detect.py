@@ -85,8 +85,10 @@ class Params:
     moving_noise: float = 1.6         # moving: smoothed |rate| above settled_slope and this many sigma
     noise_tau_s: float = 5.0          # the sensor's noise is followed this slowly ...
     noise_clip: float = 0.05          # ... and a median residual beyond this fraction of load is a glitch
-    roll_swing_s: float = 1.0         # or: a swing from beyond +roll_swing to beyond -roll_swing (or back)
-    roll_swing: float = 0.22          # of the level within this (knee drops swing one way, or 10 % back)
+    roll_swing_s: float = 1.0         # or, within this: a swing over roll_swing of the level, beyond
+    roll_swing: float = 0.4           # roll_cross either side of it (knee drops swing one way, or 10 %
+    roll_cross: float = 0.1           # back) ...
+    roll_back: float = 0.02           # ... and came back this far from the later extreme (a lift-off does not)
     roll_jerk: float = 0.02           # force only: 1-6 Hz ripple RMS (fraction of level) under which ...
     roll_off_s: float = 1.5           # ... or gyro calm, for this long -> rolling is over
     knee_max: float = 0.3             # a swing beyond this is pressing, not a knee drop (rolling's swings)
@@ -422,24 +424,23 @@ class _Machine:
         return max(levels) - min(levels) > self.p.roll_range * self.base
 
     def _swings(self):
-        """Force only: a swing across the hold's level, from beyond +roll_swing
-        to beyond -roll_swing or back, within roll_swing_s (rolling's swings
-        beyond its surges; a knee drop swings one way, a rocked knee 10 % back,
-        a press only up, a slip only down)."""
+        """Force only: within roll_swing_s the level swung through the hold's
+        level, beyond roll_cross either side and over roll_swing from one
+        extreme to the other, and turned back (rolling's swings beyond its
+        surges; a knee drop swings one way, a rocked knee 10 % back, a press
+        only up, a slip or a lift-off only down)."""
         n = int(self.p.roll_swing_s * TICK_HZ)
         if self.base is None or len(self.hist) < n:
             return False
-        hi, lo = self.base * (1 + self.p.roll_swing), self.base * (1 - self.p.roll_swing)
         levels = [h[1] for h in list(self.hist)[-n:]]
-        if max(levels) <= hi or min(levels) >= lo:
-            return False  # no swing beyond both sides: the usual case, quickly
-        side = 0
-        for lev in levels:
-            s = 1 if lev > hi else (-1 if lev < lo else 0)
-            if s and side and s != side:
-                return True
-            side = s or side
-        return False
+        hi, lo = max(levels), min(levels)
+        p, b = self.p, self.base
+        if not (hi - lo > p.roll_swing * b and hi > (1 + p.roll_cross) * b > (1 - p.roll_cross) * b > lo):
+            return False
+        # ... and turned back from the later extreme (a lift-off after a knee drop falls on)
+        last = levels[-1]
+        back = last - lo if levels.index(lo) > levels.index(hi) else hi - last
+        return back > p.roll_back * b
 
     # -- slip: a sudden fall from stillness that does not end in lift-off
     def _slip(self, k, ref):

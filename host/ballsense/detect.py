@@ -88,7 +88,8 @@ class Params:
     roll_swing_s: float = 1.0         # or, within this: a swing over roll_swing of the level, beyond
     roll_swing: float = 0.4           # roll_cross either side of it (knee drops swing one way, or 10 %
     roll_cross: float = 0.1           # back) ...
-    roll_back: float = 0.02           # ... and came back this far from the later extreme (a lift-off does not)
+    roll_high: float = 0.22           # ... and went beyond this (knee drops reach 8-20 %), or
+    roll_back: float = 0.02           # came back this far from the later extreme (a lift-off does not)
     roll_jerk: float = 0.02           # force only: 1-6 Hz ripple RMS (fraction of level) under which ...
     roll_off_s: float = 1.5           # ... or gyro calm, for this long -> rolling is over
     knee_max: float = 0.3             # a swing beyond this is pressing, not a knee drop (rolling's swings)
@@ -437,7 +438,10 @@ class _Machine:
         p, b = self.p, self.base
         if not (hi - lo > p.roll_swing * b and hi > (1 + p.roll_cross) * b > (1 - p.roll_cross) * b > lo):
             return False
-        # ... and turned back from the later extreme (a lift-off after a knee drop falls on)
+        # ... and went higher than a knee drop goes, or turned back from its
+        # later extreme (a lift-off straight after a knee drop falls on)
+        if hi > (1 + p.roll_high) * b:
+            return True
         last = levels[-1]
         back = last - lo if levels.index(lo) > levels.index(hi) else hi - last
         return back > p.roll_back * b

@@ -104,6 +104,8 @@ class Counter:
         self.near = deque(maxlen=200)  # the last 20 s of ticks at the settled level
         self.cycles = 0               # breath swings since the reset
         self.counted = float("-inf")  # the last breath counted
+        self.kind = 0                 # the side of the extremes counted (+1 maxima, -1 minima)
+        self.skip = False
         self.pending = None           # a knee-sized breath extreme the knee zigzag has not judged: (t, left)
         self.since = t
 
@@ -202,18 +204,31 @@ class Counter:
         return max((n for n in self.near if n <= t), default=max(self.since, t - 3.0))
 
     def _release(self):
-        """Breaths that can be told now: the extremes ending an inhale, up to
-        the start of any knee-sized swing still in question."""
-        side = self.side
-        if side == 0:
-            return []
+        """Breaths that can be told now: one extreme per cycle, up to the
+        start of any knee-sized swing still in question. Until the person's
+        inhale side is known (their first breaths), the side of the first
+        extreme is counted; then the inhale's, skipping the extreme that
+        shares a cycle with the last one counted."""
         hold_from = min([c[2] for c in self.candidates.values()] + [self.pending[1] if self.pending else float("inf")])
-        out = []
+        out, keep = [], []
         for te, kind in self.extremes:
-            if te < hold_from and kind == side and te - self.counted >= BREATH_MIN_S:
+            if te >= hold_from:
+                keep.append((te, kind))
+                continue
+            if self.kind == 0:
+                self.kind = self.side or kind
+            elif self.side and self.side != self.kind:
+                self.kind, self.skip = self.side, True  # switched: this cycle was counted already
+                if kind == self.kind:
+                    self.skip = False
+                    continue
+            if kind == self.kind and te - self.counted >= BREATH_MIN_S:
+                if self.skip:
+                    self.skip = False
+                    continue
                 out.append(te)
                 self.counted = te
-        self.extremes = [x for x in self.extremes if x[0] >= hold_from]
+        self.extremes = keep
         return out
 
     def _knee_extreme(self, k, drops):

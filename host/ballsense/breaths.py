@@ -5,12 +5,12 @@ rule assumes a sign. docs/algorithms.md says why each number is what it is.
 
 * A breath is one cycle of a zigzag with hysteresis (a turn is confirmed when
   the level comes back from its extreme by h). h adapts to depth, as in
-  respiration science (Khodadad et al. 2018; NeuroKit2, biopeaks): 0.3 x the
-  median of the recent swings, so a breath a third as deep as the others
-  still counts and a wobble does not. Each cycle has one maximum and one
-  minimum: the breath is counted at the extreme that ends the inhale, learnt
-  per person from the breaths themselves (the inhale is the quicker swing,
-  the pause after the exhale rests at the other extreme).
+  respiration science (Khodadad et al. 2018; NeuroKit2, biopeaks): a share
+  of the median of the recent swings, so a breath a quarter as deep as the
+  others still counts and a wobble does not. Each cycle has one maximum and
+  one minimum: the breath is counted at the extreme that ends the inhale,
+  learnt per person from the breaths themselves (the inhale is the quicker
+  swing, the pause after the exhale rests at the other extreme).
 * A knee drop is a swing many times a breath's size: its own zigzag, with a
   hysteresis far above the breaths, counts the extremes on the side the
   first drop went to (a drop may load or unload the ball; a rocked knee
@@ -37,6 +37,8 @@ KNEE_H = 0.035          # the knee zigzag's hysteresis: at least this fraction o
 KNEE_H_BREATHS = 1.2    # ... this many breath swings,
 KNEE_H_SHARE = 0.4      # ... and (once knee drops are seen) this share of their size
 KNEE_SAME = 0.45        # later knee drops reach at least this share of the first ones
+NEAR = 0.6              # the level sits at its settled level within this many breath swings
+NEAR_MIN = 0.012        # ... or this fraction of it (where a knee drop sets off from)
 
 
 class Zigzag:
@@ -128,11 +130,11 @@ class Counter:
 
     def tick(self, t, x, noise=0.0):
         """x: the level relative to the settled level, minus 1; noise: the
-        sensor noise's rms in it. -> (breaths and
-        knee drops confirmed now: their times, in order; the time knee drops
-        began, when first seen now, else None)."""
+        sensor noise's rms in it. -> (breaths and knee drops confirmed now:
+        their times, in order; the time knee drops began, when first seen
+        now, else None)."""
         breaths, drops, began = [], [], None
-        if abs(x) < max(0.012, 0.6 * self.swing):
+        if abs(x) < max(NEAR_MIN, NEAR * self.swing):
             self.near.append(t)
         if self.knees is None:
             self._rest(x)
@@ -154,8 +156,8 @@ class Counter:
 
     def flush(self):
         """The phase ends (lift-off, a mistake): breaths held back for a
-        knee-sized swing that never got its pair are breaths after all; from
-        a knee-sized swing not yet judged on (the mistake's start), none are."""
+        knee-sized swing that never got its pair are breaths after all; none
+        from a knee-sized swing not judged yet (the mistake's own start)."""
         if self.knees is not None:
             return []
         self.candidates = {}

@@ -92,6 +92,7 @@ class Params:
     roll_back: float = 0.02           # came back this far from the later extreme (a lift-off does not)
     roll_jerk: float = 0.02           # force only: 1-6 Hz ripple RMS (fraction of level) under which ...
     roll_off_s: float = 1.5           # ... or gyro calm, for this long -> rolling is over
+    roll_ref_s: float = 4.0           # force only, never held still: rolling against this long's median
     knee_max: float = 0.3             # a swing beyond this is pressing, not a knee drop (rolling's swings)
     knee_hold_s: float = 4.0          # knee_drop state lasts this long after a drop
     count_after_s: float = 1.0        # breaths are counted afresh this long after a spike is over
@@ -347,7 +348,9 @@ class _Machine:
         dt = 1.0 / TICK_HZ
         self.hist.append((k.t, k.level, k.raw, k.slope))
         was = self.contact
-        self.contact = k.level > (p.contact_off_n if was else p.contact_on_n)
+        # contact is lost when the reading too is under 5 N: the smoothed level
+        # undershoots a deep, sudden fall (a slip to 6-8 N) by a few newtons
+        self.contact = k.level > (p.contact_off_n if was else p.contact_on_n) or (was and k.raw > p.contact_off_n)
         if not self.contact:
             if was and self.state != "idle":
                 self._flush()
@@ -414,15 +417,27 @@ class _Machine:
             return True
         return False
 
+    def _roll_ref(self):
+        """What rolling is judged against: the settled level, or (rolling
+        before the ball was ever held still) the median level of the last
+        roll_ref_s of contact, once there is that much."""
+        if self.base is not None:
+            return self.base
+        n = int(self.p.roll_ref_s * TICK_HZ)
+        if len(self.hist) < n:
+            return None
+        return float(np.median([h[1] for h in list(self.hist)[-n:]]))
+
     def _surging(self):
         """Force only, from a settled hold: the force surged (its rate of change
         turned) roll_turns times within roll_turns_s, where a press, a lift or a
         glitch turns at most twice, and it moved far: more than breaths do, and
         faster than a knee drop."""
-        if self.base is None or sum(self.turned) < self.p.roll_turns:
+        ref = self._roll_ref()
+        if ref is None or sum(self.turned) < self.p.roll_turns:
             return False
         levels = [h[1] for h in list(self.hist)[-len(self.turned):]]
-        return max(levels) - min(levels) > self.p.roll_range * self.base
+        return max(levels) - min(levels) > self.p.roll_range * ref
 
     def _swings(self):
         """Force only: within roll_swing_s the level swung through the hold's
@@ -431,11 +446,12 @@ class _Machine:
         surges; a knee drop swings one way, a rocked knee 10 % back, a press
         only up, a slip or a lift-off only down)."""
         n = int(self.p.roll_swing_s * TICK_HZ)
-        if self.base is None or len(self.hist) < n:
+        b = self._roll_ref()
+        if b is None or len(self.hist) < n:
             return False
         levels = [h[1] for h in list(self.hist)[-n:]]
         hi, lo = max(levels), min(levels)
-        p, b = self.p, self.base
+        p = self.p
         if not (hi - lo > p.roll_swing * b and hi > (1 + p.roll_cross) * b > (1 - p.roll_cross) * b > lo):
             return False
         # ... and went higher than a knee drop goes, or turned back from its

@@ -26,7 +26,8 @@ from .phases import Phases
 STATES = ("idle", "settling", "hold", "knee_drop", "rolling")
 TICK_HZ = 10
 SURGE_HZ = 3.0          # the force low-passed to this keeps surges of a few a second, drops most noise
-BREATH_HZ = 0.8         # breaths are at most 30 a minute (0.5 Hz): the counter sees the force below this
+BREATH_HZ = 0.8         # breaths are at most 30 a minute (0.5 Hz): the counter sees the level below this
+LEVEL_HZ = 2.0          # the smoothed level the state machine works on
 
 
 def median_window(seconds, rate_hz):
@@ -197,7 +198,7 @@ class Detector:
         self.zero = GatedMean(p.zero_tau_s, rate_hz)
         self.pressure = _Pressure(p, rate_hz)
         self.alarm_waiting = []  # alarm events the state machine has not seen yet
-        self.lp_level = Sos.lowpass(2.0, rate_hz)
+        self.lp_level = Sos.lowpass(LEVEL_HZ, rate_hz)
         self.lp_breath = Sos.lowpass(BREATH_HZ, rate_hz)
         self.diff = Diff(rate_hz)
         self.lp_slope = Sos.lowpass(1.5, rate_hz)
@@ -209,6 +210,7 @@ class Detector:
         self.lp_moving = Sos.lowpass(SURGE_HZ, rate_hz)
         self.lp_load = Sos.lowpass(0.2, rate_hz)      # the load of the last few seconds
         self.noise = GatedMean(p.noise_tau_s, rate_hz)
+        self.noise_ticks = 0.0                        # ... and its estimate at the ticks (_tick_noise)
         self.turns = Turns(rate_hz, p.roll_share, p.roll_share_tau_s)
         self.n_turns = self.n_turns_tick = 0          # turns seen, and up to the last tick
         self.step = max(1, round(rate_hz / TICK_HZ))
@@ -236,10 +238,14 @@ class Detector:
         breath = self.lp_breath(fs)
         slope = self.lp_slope(np.abs(self.diff(level)))
         jerk = np.sqrt(np.maximum(self.lp_jerk(self.bp_jerk(fs) ** 2), 0))
-        load = np.abs(self.lp_load(fs))
-        sigma = self._noise(med, load) / self.takes  # the sensor's noise, N
         # force only (with a gyro the rotation decides alone): surge turns
-        turn = self._surge_turns(fs, load, sigma * self.surge_gain) if gyro is None else np.zeros(len(f), bool)
+        if gyro is None:
+            load = np.abs(self.lp_load(fs))  # the load of the last few seconds
+            sigma = self._noise(med, load) / self.takes  # the sensor's noise, N
+            turn = self._surge_turns(fs, load, sigma * self.surge_gain)
+        else:
+            turn = np.zeros(len(f), bool)
+        took = self.median.centre - med  # what the alarm's median took away: noise, where the force is monotonic
         turns = self.n_turns + np.cumsum(turn)
         self.n_turns = int(turns[-1]) if len(turns) else self.n_turns
         self.m.has_gyro = gyro is not None
@@ -257,8 +263,8 @@ class Detector:
                 self.m.alarm(waiting[j])
                 j += 1
             new, self.n_turns_tick = int(turns[i] - self.n_turns_tick), int(turns[i])
-            events += self.m.tick(_Tick(t[i], level[i], slope[i], jerk[i], new, g[i], fs[i], breath[i],
-                                             sigma[i] * self.breath_gain))
+            events += self.m.tick(_Tick(t[i], level[i], slope[i], jerk[i], new, g[i], fs[i],
+                                             breath[i], self._tick_noise(took[i], level[i])))
             if self.gentle_max != gm:
                 split = i + 1
                 self.pressure.restore(snap)
@@ -286,6 +292,15 @@ class Detector:
         is monotonic it takes nothing, so this is the sensor's noise alone."""
         r2 = np.minimum((self.median.centre - med) ** 2, (self.p.noise_clip * load) ** 2)
         return np.sqrt(self.noise(r2, load > self.p.contact_on_n))
+
+    def _tick_noise(self, took, level):
+        """The sensor's noise in the breath band, N, for the breath counter:
+        the median's residual as in _noise, sampled at the ticks (ten a
+        second are plenty for a floor, and cost nothing per sample)."""
+        if level > self.p.contact_on_n:
+            r2 = min(took * took, (self.p.noise_clip * level) ** 2)
+            self.noise_ticks += (r2 - self.noise_ticks) / (self.p.noise_tau_s * TICK_HZ)
+        return float(np.sqrt(self.noise_ticks)) / self.takes * self.breath_gain
 
     def _zero(self, f):
         """Zero drift: the reading of the unloaded ball (idle for a second or

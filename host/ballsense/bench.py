@@ -218,7 +218,7 @@ async def _soak(minutes, speed, drop_every):
         if st.stats:
             heap.append(st.stats["min_free_heap"])
         asm = st.asm
-        return {"device_minutes": minutes, "speed": speed, "samples_expected": asm.newest - asm.first + 1,
+        return {"device_minutes": minutes, "speed": speed, "samples_expected": asm.expected(),
                 "samples_received": asm.received, "missing": asm.missing_count(), "duplicates": asm.duplicates,
                 "reconnects": src.reconnects, "firmware_lost": st.stats.get("lost"),
                 "firmware_min_free_heap_first_last": [heap[0], heap[-1]] if heap else None,

@@ -4,7 +4,8 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 
-from .analysis import run, summarise
+from .analysis import summarise
+from .replay import run
 from .errors import UserError
 from .recording import Recording
 from .traces import load
@@ -28,7 +29,7 @@ def entry(path):
         when = dt.datetime.strptime(str(rec.meta["started"])[:19], "%Y-%m-%dT%H:%M:%S")
     except (KeyError, ValueError):  # an odd header still has the file's date
         when = dt.datetime.fromtimestamp(os.path.getmtime(path))
-    ev, comp, _ = run(tr.t, tr.force, tr.gyro, None, rec.meta.get("gentle_max"), creep=tr.sensor == "fsr")
+    ev, comp, _ = run(tr)
     out = summarise(tr.t, comp, ev)
     hold_s = sum(h["end_s"] - h["start_s"] for h in out["holds"])
     sides = _side_seconds(rec.notes(), out, tr.t[-1])

@@ -10,7 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .analysis import run, summarise  # noqa: E402
+from .analysis import summarise  # noqa: E402
+from .replay import run  # noqa: E402
 
 COLORS = {"idle": "#ffffff", "settling": "#fff3c4", "hold": "#d8f0d8", "knee_drop": "#cfe3ff",
           "rolling": "#ffd0d0"}
@@ -20,8 +21,7 @@ MISTAKE_WORDS = {"pressure_high": "pressed past the gentle range", "rolling": "r
 
 
 def build(trace, gentle_max=None):
-    events, comp, det = run(trace.t, trace.force, trace.gyro, None, gentle_max,
-                            creep=trace.sensor == "fsr")
+    events, comp, det = run(trace, gentle_max)
     summary = summarise(trace.t, comp, events)
     summary["gentle_max_n"] = det.gentle_max
     return summary, comp

@@ -1,4 +1,5 @@
 import json
+import sys
 
 
 def register(sub):
@@ -6,15 +7,23 @@ def register(sub):
     a.add_argument("file", help="CSV with t_s,force_n [,gyro_dps | gx_dps,gy_dps,gz_dps] or a .rec recording")
     a.add_argument("--json", action="store_true", help="print one JSON object (the default output)")
     a.add_argument("--gentle-max", type=float, default=None, metavar="NEWTONS",
-                   help="gentle maximum; without it, 1.25 x the first settled hold")
+                   help="gentle maximum; without it, what the live session used (a recording), else "
+                        "1.25 x the first settled hold; for a recording, a what-if")
     a.add_argument("--no-creep", action="store_true", help="the force has no FSR creep (load cell data)")
     a.set_defaults(fn=run)
 
 
 def run(a):
-    from ..analysis import analyze
+    from ..analysis import summarise
+    from ..replay import run as replay
     from ..traces import load
 
     tr = load(a.file)  # checked there; --gentle-max by cli.check_args
-    out = analyze(tr.t, tr.force, tr.gyro, a.gentle_max, creep=not a.no_creep and tr.sensor == "fsr")
+    events, comp, dec = replay(tr, a.gentle_max, creep=False if a.no_creep else None)
+    out = summarise(tr.t, comp, events)
+    g = dec.gentle
+    out["gentle_max"] = {"newtons": dec.gentle_max, "source": g.source, "what_if": g.what_if}
+    if g.what_if:
+        out["gentle_max"]["live"] = {"newtons": g.live.newtons, "source": g.live.source}
+        print(f"ballsense: note: {g.words()}", file=sys.stderr)  # a what-if, said so
     print(json.dumps(out))

@@ -10,7 +10,7 @@ def add_view_options(p):
     p.add_argument("--record", metavar="FILE", help="record here (default: a new file in your data folder)")
     p.add_argument("--no-record", action="store_true", help="do not record")
     p.add_argument("--gentle-max", type=float, default=None, metavar="NEWTONS",
-                   help="your gentle maximum; default: 1.25 x your first settled hold")
+                   help="your gentle maximum; default: your profile's, else 1.25 x your first settled hold")
     p.add_argument("--guide", action="store_true", help="walk the guided QL release")
     p.add_argument("--side", choices=("left", "right"), default="left", help="side to start with (--guide)")
 
@@ -29,8 +29,9 @@ def run_live(url, a, summary=None):
     """The live pipeline with the sinks the options ask for. `summary`, if
     given, is called with (stream, pipeline, source) at the end."""
     from ..pipeline import Pipeline, Headless
-    from ..recording import RecWriter
+    from ..recording import Recorder
     from ..sessions import new_path
+    from ..settings import gentle_max
     from ..sinks.sound import Sound
     from ..sources import open_source
     from ..stream import Stream
@@ -45,23 +46,19 @@ def run_live(url, a, summary=None):
         from ..guide import Guide
         guide = Guide(first_side=a.side)
     path = None if a.no_record else (a.record or str(new_path()))
+    gentle = gentle_max(given=a.gentle_max, profile=None)  # profile: the person's, in newtons
 
     async def go():
         src = open_source(url)
-        rec = RecWriter(path, {"source": url, "tool": "ballsense live", "gentle_max": a.gentle_max}) if path else None
+        rec = Recorder(path, {"source": url, "tool": "ballsense live"}) if path else None
         try:
             async with src:
                 stream = Stream(src, rec)
-                pipe = Pipeline(stream, a.gentle_max, sinks, guide)
-                try:
-                    await pipe.run(a.seconds)
-                finally:
-                    if rec:
-                        for e in pipe.events:
-                            if e.kind == "gentle_max":
-                                rec.note(gentle_max=e.value)
+                pipe = Pipeline(stream, gentle, sinks + [rec] if rec else sinks, guide)
+                await pipe.run(a.seconds)
                 if summary:
                     await summary(stream, pipe, src)
+                stream.close()
         finally:
             if rec:
                 rec.close()

@@ -11,14 +11,13 @@ def register(sub):
 
 def run(a):
     from .. import report
-    from ..recording import Recording
+    from ..replay import settings_of
     from ..traces import load
 
     tr = load(a.recording)
-    gm = a.gentle_max
-    if gm is None and a.recording.endswith(".rec"):
-        notes = [n["gentle_max"] for n in Recording(a.recording).notes() if n.get("gentle_max")]
-        gm = notes[-1] if notes else None
-    summary, comp = report.build(tr, gm)
+    summary, comp = report.build(tr, a.gentle_max)  # the recording's own, unless a what-if
+    what_if = settings_of(tr, a.gentle_max).gentle.words()
+    if what_if:
+        print(f"ballsense: note: {what_if}", file=sys.stderr)
     (report.write_png if a.output.endswith(".png") else report.write_html)(tr, comp, summary, a.output)
     print(f"report written to {a.output}", file=sys.stderr)

@@ -18,6 +18,7 @@ import ballsense_fw
 from .. import scenarios
 from ..emulation.process import end
 from ..errors import UserError
+from . import FLAG
 from .serial import SerialSource
 
 FIRMWARE_DIR = Path(ballsense_fw.__file__).resolve().parent.parent
@@ -59,24 +60,23 @@ def write_trace(folder, scenario):
 
 
 class SimSource(SerialSource):
+    """sim://[SCENARIO]: the emulated ball on USB."""
     link = "sim-usb"
+    OPTIONS = {"seed": int, "speed": int, "sensor": str, "imu": FLAG, "heapsize": str, "fault": str, "mpy": FLAG}
 
-    def __init__(self, scenario="session", seed=0, speed=1, sensor="fsr", imu=1, heapsize=None,
-                 fault="", mpy=None, **kw):
+    def __init__(self, scenario="session", seed=0, speed=1, sensor="fsr", imu=True, heapsize=None,
+                 fault="", mpy=None):
         super().__init__(port=None)
-        try:
-            self.speed = int(speed)
-            self.seed = int(seed)
-        except ValueError:
-            raise UserError("sim:// options seed and speed must be integers, e.g. sim://session?seed=3") from None
+        self.speed = speed
+        self.seed = seed
         if sensor not in ("fsr", "hx711"):
             raise UserError(f"sim:// sensor must be fsr or hx711, not {sensor!r}")
         self.scenario = scenarios.make(scenario, self.seed) if scenario != "none" else None
         self.sensor = sensor
-        self.imu = str(imu) not in ("0", "false", "no")
+        self.imu = imu
         self.heapsize = heapsize
         # a small heap needs the firmware precompiled, as flash installs it
-        self.mpy = str(mpy) not in ("0", "no", "false") if mpy is not None else bool(heapsize)
+        self.mpy = mpy if mpy is not None else bool(heapsize)
         self.fault = fault
         self.proc = None
         self.interpreter = None
@@ -107,6 +107,10 @@ class SimSource(SerialSource):
         super()._open()
         os.close(slave)  # pyserial holds its own descriptor
 
+    @classmethod
+    def from_url(cls, url, rest, options):
+        return cls(rest or "session", **options)
+
     @property
     def device_t0_us(self):
         """Sample 0's due time in host time.monotonic() microseconds mod 2^30
@@ -125,3 +129,6 @@ class SimSource(SerialSource):
             self.proc.stderr.close()
         await super().__aexit__(*exc)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+SOURCE = SimSource

@@ -31,6 +31,7 @@ from ..emulation.radio import CENTRAL_ADDRESS
 from ..emulation.dbus import DBusDaemon
 from ..emulation.process import end
 from ..errors import UserError
+from . import FLAG
 from .ble import BleSource
 from .sim import FIRMWARE_DIR, micropython_cmd, write_trace
 
@@ -148,24 +149,23 @@ def _end(proc):
         proc.stdin.close()
 
 
-def _flag(v):
-    return str(v) not in ("0", "false", "no")
-
-
 class SimBleSource(BleSource):
+    """sim+ble://[SCENARIO]: the emulated ball over emulated BLE."""
     link = "sim-ble"
+    OPTIONS = {"seed": int, "speed": int, "sensor": str, "imu": FLAG, "disconnect_every": float,
+               "interval_ms": float, "per_event": int, "give_up": float, "drop_jitter": float, "paired": FLAG,
+               "scan": float}
 
-    def __init__(self, scenario="session", seed=0, speed=1, sensor="fsr", imu=1, disconnect_every=0,
-                 interval_ms=15, per_event=4, give_up=60, drop_jitter=0, paired=1, **kw):
-        super().__init__(BALL_NAME, give_up=give_up, **kw)
-        try:
-            self.speed = int(speed)
-            self.world = SimBall(scenario, int(seed), self.speed, sensor, _flag(imu), float(disconnect_every),
-                                 float(interval_ms), int(per_event), drop_jitter=float(drop_jitter),
-                                 paired=_flag(paired))
-        except ValueError:
-            raise UserError("sim+ble:// options: seed, speed, per_event are integers; disconnect_every, "
-                            "interval_ms, give_up are seconds/ms, e.g. sim+ble://session?disconnect_every=9") from None
+    def __init__(self, scenario="session", seed=0, speed=1, sensor="fsr", imu=True, disconnect_every=0,
+                 interval_ms=15, per_event=4, give_up=60, drop_jitter=0, paired=True, scan=10):
+        super().__init__(BALL_NAME, give_up=give_up, scan=scan)
+        self.speed = speed
+        self.world = SimBall(scenario, seed, speed, sensor, imu, disconnect_every, interval_ms, per_event,
+                             drop_jitter=drop_jitter, paired=paired)
+
+    @classmethod
+    def from_url(cls, url, rest, options):
+        return cls(rest or "session", **options)
 
     async def __aenter__(self):
         self.world.start()
@@ -193,3 +193,6 @@ class SimBleSource(BleSource):
             return int(t0) if int(speed) == 1 else None
         except (OSError, ValueError, TypeError):
             return None
+
+
+SOURCE = SimBleSource

@@ -181,32 +181,42 @@ class App:
                 break
             self.send_all(f)
 
-    def run(self, max_samples=None):
+    def start(self):
         self.send_all(P.encode_info(self.cfg["name"]))
         self.send_all(self.status())
-        c = self.clock
         started = getattr(self.board, "started", None)
         if started:  # the emulated board tells the host when sample 0 is due
             started(self.sampler.deadline)
-        last_status = c.ticks_ms()
+        self.last_status = self.clock.ticks_ms()
+
+    def step(self):
+        """One turn of the main loop: a sample when due, the links, the
+        periodic status. -> True when a sample was taken."""
+        c = self.clock
+        took = self.sampler.step()
+        if took:
+            if self.imu:
+                self._sample_imu()
+            self._on_ball_alert()
+            if self.pairing:
+                self.service_pairing()
+            self._show()
+        self.service()
+        if c.ticks_diff(c.ticks_ms(), self.last_status) >= P.STATUS_PERIOD_MS:
+            self.last_status = c.ticks_ms()
+            self._start_imu()
+            self.send_all(self.status())
+            if self.min_free:  # live data only: collect first (cheap, and it defragments)
+                gc.collect()
+                self.min_free = min(self.min_free, gc.mem_free())
+        return took
+
+    def run(self, max_samples=None):
+        self.start()
         n = 0
         while max_samples is None or n < max_samples:
-            if self.sampler.step():
+            if self.step():
                 n += 1
-                if self.imu:
-                    self._sample_imu()
-                self._on_ball_alert()
-                if self.pairing:
-                    self.service_pairing()
-                self._show()
-            self.service()
-            if c.ticks_diff(c.ticks_ms(), last_status) >= P.STATUS_PERIOD_MS:
-                last_status = c.ticks_ms()
-                self._start_imu()
-                self.send_all(self.status())
-                if self.min_free:  # live data only: collect first (cheap, and it defragments)
-                    gc.collect()
-                    self.min_free = min(self.min_free, gc.mem_free())
 
 
 def main():

@@ -79,23 +79,33 @@ class Pipeline:
             s.start(self.view)
         try:
             async for b in self.stream.batches():
-                if self.decider is None:
-                    self._start()
-                evs = self.decider.feed(b.t_s, b.force_n, b.gyro, b.rate_hz)
-                for e in evs if b.late else ():
-                    e.late = True  # raised on catch-up, after a gap
-                self.fed = (b.epoch, int(b.seq[-1]), float(b.t_s[-1]))
-                self._update(b, evs)
+                self.feed(b)
                 await self._threshold()
-                for s in self.sinks:
-                    s.on_batch(self.view, evs)
                 if seconds is not None and b.t_s[-1] >= seconds:
                     break
         finally:
-            if self.fed:  # offline replays stop here too
-                self.stream.note(end={"epoch": self.fed[0], "seq": self.fed[1], "t_s": round(self.fed[2], 3)})
-            for s in self.sinks:
-                s.stop(self.view)
+            self.finish()
+
+    def feed(self, b):
+        """One Batch (in order, from the Stream) -> its events, to the view and sinks."""
+        if self.decider is None:
+            self._start()
+        evs = self.decider.feed(b.t_s, b.force_n, b.gyro, b.rate_hz)
+        for e in evs if b.late else ():
+            e.late = True  # raised on catch-up, after a gap
+        self.fed = (b.epoch, int(b.seq[-1]), float(b.t_s[-1]))
+        self._update(b, evs)
+        for s in self.sinks:
+            s.on_batch(self.view, evs)
+        return evs
+
+    def finish(self):
+        """The end: where the live detector stopped (offline replays stop
+        there too), then the sinks."""
+        if self.fed:
+            self.stream.note(end={"epoch": self.fed[0], "seq": self.fed[1], "t_s": round(self.fed[2], 3)})
+        for s in self.sinks:
+            s.stop(self.view)
 
     def _update(self, b, evs):
         v = self.view
@@ -104,8 +114,6 @@ class Pipeline:
         v.battery = self.stream.status.get("battery_pct", v.battery)
         v.name = self.stream.asm.name or v.name
         v.link = self.stream.link + (", NOT PAIRED: listen only" if self.stream.not_paired else "")
-        if self.decider.new_segment and v.alert == "pressure_high":
-            v.alert = ""  # a new rate, a new detector: its alarm starts clear
         v.history.append((v.t_s, v.force_n))
         if len(v.history) > 600:
             del v.history[:100]

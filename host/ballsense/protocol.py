@@ -95,7 +95,7 @@ class Epoch:
     def note(self):
         """What the recording keeps of it (replay uses these, not its own guess)."""
         return {"n": self.n, "wire": self.wire, "rate_hz": self.rate_hz, "boot": self.boot,
-                "start": self.start, "offset_s": round(self.offset_s, 6), "dev0_ms": self.dev0_ms}
+                "start": self.start, "offset_s": self.offset_s, "dev0_ms": self.dev0_ms}
 
 
 @dataclass

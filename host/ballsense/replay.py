@@ -30,9 +30,11 @@ class Decider:
     def feed(self, t, force, gyro, rate_hz):
         self.new_segment = self.det is None or rate_hz != self.rate
         if self.new_segment:
-            self.rate = rate_hz
+            old, self.rate = self.det, rate_hz
             self.det = Detector(rate_hz, self.gentle_max, creep=self.settings.creep,
                                 params=self.settings.detector_params())
+            if old is not None:  # an alarm on goes on: not raised twice, cleared once
+                self.det.pressure.active = old.pressure.active
         events = self.det.feed(t, force, gyro)
         self.last_force = self.det.last_force
         for e in events:

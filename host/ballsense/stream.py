@@ -64,7 +64,8 @@ class Sequencer:
         self.asm = asm
         self.wait_s = wait_s
         self.skips = list(skips)  # offline: (epoch, start, end) the live session gave up
-        self.held = {}            # (epoch, seq) -> Sample
+        self.held = {}            # (epoch, seq) -> (Sample, the add() it came in)
+        self.adds = 0
         self.at = None            # (epoch, seq) of the next sample to release
         self.deadline = None      # host time the gap holding things back is given up
         self.dropped = 0          # arrived after their gap was given up
@@ -73,6 +74,7 @@ class Sequencer:
     def add(self, samples):
         """-> the runs free to go at once. Samples arriving in order while
         nothing waits take the fast path: alerts are not delayed."""
+        self.adds += 1
         if not samples:
             return []
         s0, s1 = samples[0], samples[-1]
@@ -85,22 +87,25 @@ class Sequencer:
             if (s.epoch, s.seq) < self.at:
                 self.dropped += 1
             else:
-                self.held[(s.epoch, s.seq)] = s
+                self.held[(s.epoch, s.seq)] = (s, self.adds)
         return []
 
     def release(self, now, flush=False):
-        """-> [(run, late)] now free to go; `flush` gives up every gap."""
+        """-> [(run, late)] now free to go; `flush` gives up every gap. A run
+        is late when part of it waited (came in an earlier add())."""
         out = []
         self.deadline = None
         while self.held:
             e, s = self.at
-            run = []
+            run, late = [], False
             while (e, s) in self.held:
-                run.append(self.held.pop((e, s)))
+                sample, came = self.held.pop((e, s))
+                run.append(sample)
+                late = late or came < self.adds
                 s += 1
             self.at = (e, s)
             if run:
-                out.append((run, True))
+                out.append((run, late))
                 continue
             if not self._past_gap(e, s, now, flush):
                 break
@@ -216,7 +221,7 @@ class Intake:
             out.append(Batch(np.fromiter((s.seq for s in run), np.int64, len(run)),
                              np.fromiter((s.t_s for s in run), float, len(run)),
                              counts, self.calib.newtons(counts), gyro,
-                             late or any(s.late for s in run), ep.n, ep.rate_hz))
+                             late or run[0].late, ep.n, ep.rate_hz))
         return out
 
     def take_notes(self):
@@ -271,14 +276,44 @@ class Stream:
         if self.rec is not None:
             self.rec.note(**fields)
 
-    async def _request(self):
-        """Backfill for the gaps, a status for frames of an unknown epoch."""
+    # ---- the sync steps (the async loop below, and tests with a scripted ball) ----
+
+    def receive(self, raw):
+        """One raw frame as received -> the Batches it frees."""
+        if self.rec is not None:
+            self.rec.frame(raw)
+        out = self.intake.frame(raw, self.clock())
+        f = self.intake.last
+        if f is not None and f["type"] == "status" and f["error"] == E_NOT_PAIRED and not self.not_paired:
+            self.not_paired = True
+            self.intake.seq.wait_s = 0  # no backfill will come: do not wait for it
+            log.warning(NOT_PAIRED)
+        return self._noted(out)
+
+    def tick(self):
+        """-> Batches freed by a gap given up (its wait over)."""
+        return self._noted(self.intake.tick(self.clock()))
+
+    def end(self):
+        """The source ended: what was held back, its gaps given up."""
+        self._ended = True
+        return self._noted(self.intake.flush(self.clock()))
+
+    def _noted(self, out):
+        for n in self.intake.take_notes():
+            self.note(**n)
+        return out
+
+    def requests(self):
+        """Command frames to send now: backfill for the gaps, a status for
+        frames of an epoch not yet described."""
         if not self.src.commands:
-            return
+            return []
         now = self.clock()
+        out = []
         if self.asm.pending and now - self._status_asked > STATUS_RETRY_S:
             self._status_asked = now
-            await self.src.send(encode_command(C_STATUS, 0))
+            out.append(encode_command(C_STATUS, 0))
         for ep, start, end, _ in self.asm.missing:
             key = (ep.n, end)
             if now - self._asked.get(key, -1e9) < BACKFILL_RETRY_S:
@@ -286,7 +321,10 @@ class Stream:
             self._asked[key] = now
             self._token = self._token % 255 + 1
             log.debug("backfill %d samples from seq %d (epoch %d)", end - start, start, ep.n)
-            await self.src.send(encode_command(C_BACKFILL, self._token, start & 0xFFFF, min(end - start, 0xFFFF)))
+            out.append(encode_command(C_BACKFILL, self._token, start & 0xFFFF, min(end - start, 0xFFFF)))
+        return out
+
+    # ---- the async loop ------------------------------------------------------------
 
     async def _frame(self, timeout):
         """The next raw frame; None at the timeout; StopAsyncIteration at the end."""
@@ -310,30 +348,14 @@ class Stream:
             try:
                 raw = await self._frame(None if dl is None else max(0.0, dl - self.clock()))
             except StopAsyncIteration:
-                self._ended = True
-                out = self.intake.flush(self.clock())
+                out = self.end()
             else:
-                now = self.clock()
-                if raw is None:
-                    out = self.intake.tick(now)
-                else:
-                    if self.rec is not None:
-                        self.rec.frame(raw)
-                    out = self.intake.frame(raw, now)
-                    self._check_status()
-                    await self._request()
-            for n in self.intake.take_notes():
-                self.note(**n)
+                out = self.tick() if raw is None else self.receive(raw)
+                for cmd in self.requests():
+                    await self.src.send(cmd)
             for b in out:
                 self._latency(b)
                 yield b
-
-    def _check_status(self):
-        f = self.intake.last
-        if f["type"] == "status" and f["error"] == E_NOT_PAIRED and not self.not_paired:
-            self.not_paired = True
-            self.intake.seq.wait_s = 0  # no backfill will come: do not wait for it
-            log.warning(NOT_PAIRED)
 
     async def drain(self, timeout=10.0):
         """Keep reading until every gap has been backfilled (or timeout): a

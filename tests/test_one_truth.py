@@ -21,10 +21,10 @@ def _key(e):
     return (e.kind, float(e.t_s), e.state, e.alert, round(float(e.value), 9))
 
 
-def play(**kw):
+def play(seconds=SECONDS, **kw):
     folder = S.new_folder()
     try:
-        w = S.World(folder, S.session_force(**kw.pop("force", {})), **kw).run(SECONDS)
+        w = S.World(folder, S.session_force(**kw.pop("force", {})), **kw).run(seconds)
         tr = load(w.path)
         events, _, dec = replay(tr)
         w.sent, w.kept = w.produced(), w.recorded()
@@ -117,4 +117,16 @@ def test_a_reboot_and_a_rate_change_lose_no_sample_and_keep_time_going():
     assert w.sent <= w.kept and len(w.boots) == 2
     assert np.all(np.diff(tr.t) > 0)
     assert [s[1] for s in tr.segments] == [100, 50]  # a new detector for the new rate only
+    assert [_key(e) for e in ordered(w.pipe.events)] == [_key(e) for e in events]
+
+
+def test_a_dropout_longer_than_the_ring_loses_what_ran_over_and_the_recording_says_how_many():
+    # 70 s away at 100 Hz: the ball's ring holds 64 s
+    w, tr, events, _ = play(rate_hz=100, gentle_max=100, dropouts=[(3.0, 70.0)], backfill_delay_s=0.05,
+                            force={"spikes": [5.0, 76.0]}, seconds=80.0)
+    lost = w.sent - w.kept
+    noted = [n["lost"] for n in tr.notes if "lost" in n]
+    assert 550 <= len(lost) <= 650 and sum(n["end"] - n["start"] for n in noted) == len(lost)
+    assert {(0, s) for n in noted for s in range(n["start"], n["end"])} == lost
+    assert w.stream.asm.missing_count() == len(lost) and not w.stream.asm.missing  # no more asking
     assert [_key(e) for e in ordered(w.pipe.events)] == [_key(e) for e in events]

@@ -1,17 +1,15 @@
 """`ballsense record` against the emulated ball: firmware under the real
 micropython, read through a pseudo-terminal with pyserial."""
 import asyncio
-import os
 import subprocess
 import sys
 
 import numpy as np
-import pytest
+
 
 from ballsense.sources import open_source
 from ballsense.stream import Stream, collect
 from ballsense.recording import Recording, RecWriter
-from ballsense.errors import UserError
 
 BALLSENSE = [sys.executable, "-m", "ballsense.cli"]
 

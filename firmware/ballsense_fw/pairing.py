@@ -20,9 +20,8 @@ def levels(board, cfg):
     if cfg["sensor"] == "hx711":
         from .sensors.hx711 import NOMINAL_RAW_PER_N, ZERO_COUNTS
         return [ZERO_COUNTS + (int(NOMINAL_RAW_PER_N * f) >> cfg["hx711_shift"]) for f in (FIRM_N, RELEASE_N)]
-    from .sensors.fsr import NOMINAL_R_1N, NOMINAL_ALPHA, FULL_SCALE
-    rm = board.FSR_DIVIDER_OHMS  # divider: counts = full scale * Rm / (Rm + R_fsr)
-    return [int(FULL_SCALE * rm / (rm + NOMINAL_R_1N * f ** -NOMINAL_ALPHA)) for f in (FIRM_N, RELEASE_N)]
+    from .sensors.fsr import FULL_SCALE, divider_fraction
+    return [int(FULL_SCALE * divider_fraction(f, board.FSR_DIVIDER_OHMS)) for f in (FIRM_N, RELEASE_N)]
 
 
 class Pairing:

@@ -254,6 +254,22 @@ class Assembler:
                 return True
         return False
 
+    def forget(self, n, start, end):
+        """The ball no longer holds [start, end) of epoch n (its ring ran
+        over): what is still missing there is lost, and noted. -> how many."""
+        ep = self.epochs[n]
+        keep, dead = [], self.dead
+        for s, e, t in ep.missing:
+            a, b = max(s, start), min(e, end)
+            if a >= b:
+                keep.append([s, e, t])
+                continue
+            self.dead += b - a
+            self.decisions.append({"lost": {"epoch": n, "start": a, "end": b}})
+            keep += [[s, a, t]] * (s < a) + [[b, e, t]] * (b < e)
+        ep.missing[:] = keep
+        return self.dead - dead
+
     @property
     def missing(self):
         """[(epoch, start, end, since)] not received yet, that the ball may still hold."""

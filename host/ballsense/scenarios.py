@@ -7,7 +7,6 @@ gentle maximum, rolling bouts, slips, lift-offs). Parameters are randomised per
 seed: load 60-180 N, breath length 6-12 s, noise, single-sample glitches and
 FSR creep (the reading rises slowly under constant load; labels stay on the
 true force)."""
-import struct
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,8 +39,9 @@ class Scenario:
         """The trace file the emulated ball's board reads (boards/sim.py)."""
         ch = 4 if gyro else 1
         rows = np.column_stack([self.force, self.gyro]) if gyro else self.force[:, None]
+        from ballsense_fw.boards.sim import trace_header
         with open(path, "wb") as f:
-            f.write(struct.pack("<4sHHB", b"BSIM", 1, RATE_HZ, ch))
+            f.write(trace_header(RATE_HZ, ch))
             f.write(rows.astype("<f4").tobytes())
 
     def state_at(self, t):

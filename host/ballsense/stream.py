@@ -17,11 +17,13 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
+from ballsense_fw.boards import sim_clock
+from ballsense_fw.boards.sim_clock import TICKS_MASK
 
 from . import calibration
 from .errors import UserError
-from .protocol import (Assembler, FrameError, decode, encode_command, C_STATUS, C_BACKFILL, E_NOT_PAIRED, F_IMU,
-                       SENSORS)
+from .protocol import (Assembler, FrameError, decode, encode_command, C_STATUS, C_BACKFILL, E_BACKFILL_GONE,
+                       E_NOT_PAIRED, F_IMU, SENSORS)
 
 # At a gap the detector waits this long for the backfill, then goes on without
 # it: alerts are late by at most this much, and never repeated.
@@ -30,16 +32,11 @@ BACKFILL_RETRY_S = 2.0  # ask again for a gap still open after this long
 STATUS_RETRY_S = 0.5    # ask for a status again while frames of an unknown epoch wait
 NOT_PAIRED = ("the ball lets this computer listen but not command it (not paired over Bluetooth): samples lost "
               "in a dropout are not recovered and the on-ball alert is off; run `ballsense pair` once")
-TICKS_MASK = (1 << 30) - 1  # MicroPython's ticks period (boards/sim.py writes host time with it)
 log = logging.getLogger(__name__)
-
-
-def now_us():
-    return (time.monotonic_ns() // 1000) & TICKS_MASK
-
-
-def ticks_diff(a, b):
-    return ((a - b + (1 << 29)) & TICKS_MASK) - (1 << 29)
+# the emulated ball's ticks are the host's monotonic clock (boards/sim.py):
+# the host reads them the same way to time each sample's latency
+_TICKS = sim_clock.Clock(1)
+now_us, ticks_diff = _TICKS.ticks_us, _TICKS.ticks_diff
 
 
 @dataclass
@@ -246,6 +243,8 @@ class Stream:
         self.link = source.link
         self.link_events = []  # (host monotonic s, state, info) as the source reports them
         self._asked = {}       # gap end -> when backfill was last requested
+        self._backfills = {}   # token -> (epoch, start, end) asked for
+        self._gone = []        # (epoch, start, end, when) the ball said its ring no longer holds
         self._status_asked = -1e9
         self._token = 1
         # age of each live sample on arrival (emulated ball only); bounded so a
@@ -284,10 +283,13 @@ class Stream:
             self.rec.frame(raw)
         out = self.intake.frame(raw, self.clock())
         f = self.intake.last
-        if f is not None and f["type"] == "status" and f["error"] == E_NOT_PAIRED and not self.not_paired:
-            self.not_paired = True
-            self.intake.seq.wait_s = 0  # no backfill will come: do not wait for it
-            log.warning(NOT_PAIRED)
+        if f is not None and f["type"] == "status":
+            if f["error"] == E_NOT_PAIRED and not self.not_paired:
+                self.not_paired = True
+                self.intake.seq.wait_s = 0  # no backfill will come: do not wait for it
+                log.warning(NOT_PAIRED)
+            elif f["error"] == E_BACKFILL_GONE and f["token"] in self._backfills:
+                self._gone.append((*self._backfills.pop(f["token"]), self.clock()))
         return self._noted(out)
 
     def tick(self):
@@ -311,6 +313,11 @@ class Stream:
             return []
         now = self.clock()
         out = []
+        for g in [g for g in self._gone if now - g[3] > BACKFILL_RETRY_S]:
+            self._gone.remove(g)  # what remained in the ring has come by now: the rest is lost
+            n = self.asm.forget(*g[:3])
+            if n:
+                log.warning("%d samples lost: the link was away longer than the ball's ring holds", n)
         if self.asm.pending and now - self._status_asked > STATUS_RETRY_S:
             self._status_asked = now
             out.append(encode_command(C_STATUS, 0))
@@ -320,6 +327,7 @@ class Stream:
                 continue
             self._asked[key] = now
             self._token = self._token % 255 + 1
+            self._backfills[self._token] = (ep.n, start, end)
             log.debug("backfill %d samples from seq %d (epoch %d)", end - start, start, ep.n)
             out.append(encode_command(C_BACKFILL, self._token, start & 0xFFFF, min(end - start, 0xFFFF)))
         return out

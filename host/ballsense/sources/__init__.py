@@ -104,14 +104,13 @@ def _typed(scheme, name, value, kind):
 
 
 def parse(url):
-    """URL -> (scheme, rest, options given), the scheme known."""
+    """URL -> (scheme, rest, options given); open_source checks them."""
     u = urlsplit(url)
     scheme = u.scheme.lower()
     if len(scheme) <= 1:  # a bare path (or a Windows drive letter)
         if not url.strip():
             raise UserError(f"no source given: use {KNOWN}")
         return ("file" if url.endswith((".rec", ".csv")) or os.path.isfile(url) else "serial"), url, {}
-    source_class(scheme, url)
     return scheme, (u.netloc + u.path), {k: v[-1] for k, v in parse_qs(u.query).items()}
 
 

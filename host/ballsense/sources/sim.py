@@ -3,6 +3,7 @@ board simulated (ballsense_fw/boards/sim.py), its USB serial a pseudo-terminal
 read with pyserial like any ball. Where no `micropython` exists (no wheel for
 the platform) the same firmware runs under CPython, and says so."""
 import json
+import logging
 import os
 import pty
 import shutil
@@ -20,7 +21,8 @@ from . import FLAG
 from ..flash import FIRMWARE_DIR  # one place says where the firmware is
 from .serial import SerialSource
 _BOOT = "import sys; sys.path.insert(0, {fw!r}); from ballsense_fw import app; app.main()"
-IDLE_TRACE_S = 600  # an unloaded ball's trace, when there is no scenario
+IDLE_TRACE_S = 600
+log = logging.getLogger(__name__)  # an unloaded ball's trace, when there is no scenario
 
 
 def micropython_cmd():
@@ -95,8 +97,7 @@ class SimSource(SerialSource):
         if self.interpreter == "micropython" and self.heapsize:
             cmd = cmd + ["-X", f"heapsize={self.heapsize}"]
         if self.interpreter == "cpython":
-            print("note: no MicroPython for this platform; the emulated ball runs its firmware under CPython",
-                  file=sys.stderr)
+            log.warning("no MicroPython for this platform: the emulated ball runs its firmware under CPython")
         self.proc = subprocess.Popen(cmd + ["-c", _BOOT.format(fw=fw)], cwd=self.dir,
                                      stdin=master, stdout=master, stderr=subprocess.PIPE, env=env)
         os.close(master)

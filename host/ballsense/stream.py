@@ -11,6 +11,7 @@ command, live and offline alike, in stages along the data flow:
 Offline (traces.from_rec) drives the same Intake from a recording, with the
 decisions the live session made (recording.Decisions) instead of a clock."""
 import asyncio
+import heapq
 import logging
 import time
 from collections import deque
@@ -62,6 +63,7 @@ class Sequencer:
         self.wait_s = wait_s
         self.skips = list(skips)  # offline: (epoch, start, end) the live session gave up
         self.held = {}            # (epoch, seq) -> (Sample, the add() it came in)
+        self.keys = []            # a heap of the held keys (and some released: skipped when seen)
         self.adds = 0
         self.at = None            # (epoch, seq) of the next sample to release
         self.deadline = None      # host time the gap holding things back is given up
@@ -85,6 +87,7 @@ class Sequencer:
                 self.dropped += 1
             else:
                 self.held[(s.epoch, s.seq)] = (s, self.adds)
+                heapq.heappush(self.keys, (s.epoch, s.seq))
         return []
 
     def release(self, now, flush=False):
@@ -112,13 +115,15 @@ class Sequencer:
         """Blocked at sample s of epoch e: move on if the epoch is over or the
         gap is given up; False while it is still worth waiting."""
         eps = self.asm.epochs
-        later = [k[1] for k in self.held if k[0] == e]
+        while self.keys[0] not in self.held:
+            heapq.heappop(self.keys)
+        later = self.keys[0][1] if self.keys[0][0] == e else None  # the next sample held in this epoch
         end = self._end(e)
-        if not later and end is not None and s >= end:  # epoch over: the next one
+        if later is None and end is not None and s >= end:  # epoch over: the next one
             nxt = eps[e + 1]
             self.at = (e + 1, nxt.start if nxt.start is not None else nxt.first)
             return True
-        to = min(later) if later else end
+        to = later if later is not None else end
         miss = [m for m in eps[e].missing if m[0] <= s < m[1]]
         if self.wait_s is None and not flush:  # offline: only what the live session gave up
             rec = [b for ep, a, b in self.skips if ep == e and a <= s < b]
@@ -171,6 +176,21 @@ class Intake:
 
     def frame(self, raw, now=0.0):
         """One raw frame -> the Batches it frees."""
+        return self.batches(self.runs(raw, now))
+
+    def tick(self, now):
+        """Deadlines: -> Batches freed by a gap given up."""
+        if self.seq.deadline is None or now < self.seq.deadline:
+            return []
+        return self.batches(self._made(self.seq.release(now)))
+
+    def flush(self, now=0.0):
+        """The end: every gap given up, everything held released."""
+        return self.batches(self.flush_runs(now))
+
+    def runs(self, raw, now=0.0):
+        """One raw frame -> the runs of samples it frees, each with how to
+        make it newtons: [(samples, late, calibration, has IMU)]."""
         try:
             f = decode(raw)
         except FrameError:
@@ -193,33 +213,45 @@ class Intake:
             runs += self.seq.release(now)  # a new epoch may end the wait for an old one
         elif self.seq.held:
             runs += self.seq.release(now)
-        return self._batches(runs)
+        return self._made(runs)
 
-    def tick(self, now):
-        """Deadlines: -> Batches freed by a gap given up."""
-        if self.seq.deadline is None or now < self.seq.deadline:
-            return []
-        return self._batches(self.seq.release(now))
+    def flush_runs(self, now=0.0):
+        return self._made(self.seq.release(now, flush=True))
 
-    def flush(self, now=0.0):
-        """The end: every gap given up, everything held released."""
-        return self._batches(self.seq.release(now, flush=True))
-
-    def _batches(self, runs):
+    def _made(self, runs):
         if self.seq.decisions:
             self.notes += self.seq.decisions
             self.seq.decisions = []
-        out = []
         imu = bool(self.asm.status.get("flags", 0) & F_IMU)
-        for run, late in runs:
-            ep = self.asm.epochs[run[0].epoch]
-            counts = np.fromiter((s.counts for s in run), float, len(run))
-            gyro = np.array([s.gyro or (0, 0, 0) for s in run], float) if imu else None
-            out.append(Batch(np.fromiter((s.seq for s in run), np.int64, len(run)),
-                             np.fromiter((s.t_s for s in run), float, len(run)),
-                             counts, self.calib.newtons(counts), gyro,
-                             late or run[0].late, ep.n, ep.rate_hz))
+        return [(run, late or run[0].late, self.calib, imu) for run, late in runs]
+
+    def batches(self, runs):
+        """Runs -> Batches, one for each stretch of runs in sequence in one
+        epoch with one calibration (live: mostly one run; offline: few)."""
+        out, group = [], []
+        for r in runs:
+            if group and not self._joins(group[-1], r):
+                out.append(self._batch(group))
+                group = []
+            group.append(r)
+        if group:
+            out.append(self._batch(group))
         return out
+
+    @staticmethod
+    def _joins(a, b):
+        return (a[0][-1].epoch == b[0][0].epoch and a[0][-1].seq + 1 == b[0][0].seq and a[2:] == b[2:]
+                and a[1] == b[1])
+
+    def _batch(self, group):
+        samples = [s for run, _, _, _ in group for s in run]
+        _, late, calib, imu = group[0]
+        ep = self.asm.epochs[samples[0].epoch]
+        n = len(samples)
+        counts = np.fromiter((s.counts for s in samples), float, n)
+        gyro = np.array([s.gyro or (0, 0, 0) for s in samples], float) if imu else None
+        return Batch(np.fromiter((s.seq for s in samples), np.int64, n), np.fromiter((s.t_s for s in samples), float, n),
+                     counts, calib.newtons(counts), gyro, late, ep.n, ep.rate_hz)
 
     def take_notes(self):
         notes, self.notes = self.notes, []
@@ -339,6 +371,8 @@ class Stream:
         if self._frames is None:
             self._frames = self.src.frames().__aiter__()
         if self._next is None:
+            if timeout is None:  # the usual case, nothing held back: no task, no timer
+                return await self._frames.__anext__()
             self._next = asyncio.ensure_future(self._frames.__anext__())
         done, _ = await asyncio.wait({self._next}, timeout=timeout)
         if not done:

@@ -3,6 +3,7 @@ recordings, with clear errors for what cannot be used. A recording is
 replayed through the live Intake (stream.py) with the live session's own
 decisions, so analysis sees exactly the samples the live detector saw."""
 import csv
+import gc
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,17 +129,19 @@ def from_rec(path):
     # `record` had no detector, so every sample counts
     intake = Intake(lambda st, name: cal or calibration.from_status(st, name),
                     recorded=dec if dec.settings else Decisions(epochs=dec.epochs))
-    batches = []
-    for raw in rec.frames():
-        batches += intake.frame(raw)
-    batches += intake.flush()
+    runs = []
+    gc.disable()  # a million small objects, none of them garbage: collecting would only rescan them
+    try:
+        for raw in rec.frames():
+            runs += intake.runs(raw)
+        runs += intake.flush_runs()
+    finally:
+        gc.enable()
     if dec.end:  # where the live detector stopped
         last = (dec.end["epoch"], dec.end["seq"])
-        batches = [b for b in batches if (b.epoch, int(b.seq[0])) <= last]
-        if batches and (batches[-1].epoch, int(batches[-1].seq[-1])) > last:
-            b, keep = batches[-1], batches[-1].seq <= last[1]
-            batches[-1] = type(b)(b.seq[keep], b.t_s[keep], b.counts[keep], b.force_n[keep],
-                                  None if b.gyro is None else b.gyro[keep], b.late, b.epoch, b.rate_hz)
+        runs = [([s for s in run if (s.epoch, s.seq) <= last], *rest) for run, *rest in runs]
+        runs = [r for r in runs if r[0]]
+    batches = intake.batches(runs)
     n = sum(len(b.seq) for b in batches)
     if n < 2:
         raise UserError(f"{path}: the recording holds fewer than 2 samples: nothing to analyse")
@@ -157,4 +160,8 @@ def from_rec(path):
     note = rec.problems()
     if note:
         note += f"; {len(t)} samples ({t[-1] - t[0]:.2f} s) loaded"
-    return Trace(t, force, gyro, intake.calib.sensor, note, segments, dec.settings, dec.events, notes)
+    settings = dec.settings
+    if settings is None and rec.meta.get("gentle_max") is not None:  # recorded before settings notes
+        settings = {"gentle_max_n": rec.meta["gentle_max"], "gentle_max_source": "given",
+                    "creep": intake.calib.sensor == "fsr"}
+    return Trace(t, force, gyro, intake.calib.sensor, note, segments, settings, dec.events, notes)

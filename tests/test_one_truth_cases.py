@@ -120,7 +120,7 @@ async def _live_with_a_rate_change(url, rec, seconds, change_at, hz):
 
 def test_a_rate_change_loses_no_sample_and_every_command_agrees(capsys, tmp_path):
     rec = tmp_path / "r.rec"
-    shown = asyncio.run(_live_with_a_rate_change("sim://demo?seed=1&speed=4", rec, 60, 20.0, 50))
+    shown = asyncio.run(_live_with_a_rate_change("sim://demo?seed=1&speed=4", rec, 40, 15.0, 50))
     frames = [decode(f) for f in Recording(str(rec)).frames()]
     data = [f for f in frames if f["type"] == "data"]
     by_epoch = {}

@@ -43,20 +43,22 @@ class Decider:
         return events
 
 
-def settings_of(trace, gentle_max=None, creep=None):
+def settings_of(trace, gentle_max=None, creep=None, profile=None):
     """The settings a trace replays with: its recording's, `gentle_max` given
-    here a what-if over them (settings.gentle_max), `creep` False: none."""
+    here a what-if over them (settings.gentle_max); `profile` (newtons) counts
+    only for a trace that recorded none (a CSV); `creep` False: none."""
     st = Settings.of_note(trace.settings) if trace.settings else Settings(creep=trace.sensor == "fsr")
     recorded = st.gentle if trace.settings else None
-    return Settings(choose_gentle_max(gentle_max, recorded=recorded), st.creep if creep is None else creep, st.params)
+    gentle = choose_gentle_max(gentle_max, profile=profile, recorded=recorded)
+    return Settings(gentle, st.creep if creep is None else creep, st.params)
 
 
-def run(trace, gentle_max=None, creep=None):
+def run(trace, gentle_max=None, creep=None, profile=None):
     """A trace (traces.load) through the Decider with its recording's
     settings; `gentle_max` given here overrides them as a what-if (the
     returned decider's .gentle says so); `creep` False turns the FSR creep
     compensation off. -> (events, compensated force, decider)."""
-    st = settings_of(trace, gentle_max, creep)
+    st = settings_of(trace, gentle_max, creep, profile)
     return _run(trace.t, trace.force, trace.gyro, trace.segments or [(0, None, trace.gyro is not None)], st)
 
 

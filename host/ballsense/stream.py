@@ -250,8 +250,9 @@ class Intake:
         n = len(samples)
         counts = np.fromiter((s.counts for s in samples), float, n)
         gyro = np.array([s.gyro or (0, 0, 0) for s in samples], float) if imu else None
-        return Batch(np.fromiter((s.seq for s in samples), np.int64, n), np.fromiter((s.t_s for s in samples), float, n),
-                     counts, calib.newtons(counts), gyro, late, ep.n, ep.rate_hz)
+        seq = np.fromiter((s.seq for s in samples), np.int64, n)
+        return Batch(seq, np.fromiter((s.t_s for s in samples), float, n), counts, calib.newtons(counts), gyro,
+                     late, ep.n, ep.rate_hz)
 
     def take_notes(self):
         notes, self.notes = self.notes, []

@@ -160,8 +160,17 @@ def from_rec(path):
     note = rec.problems()
     if note:
         note += f"; {len(t)} samples ({t[-1] - t[0]:.2f} s) loaded"
-    settings = dec.settings
-    if settings is None and rec.meta.get("gentle_max") is not None:  # recorded before settings notes
-        settings = {"gentle_max_n": rec.meta["gentle_max"], "gentle_max_source": "given",
-                    "creep": intake.calib.sensor == "fsr"}
+    settings = dec.settings or _meta_settings(rec.meta, intake.calib.sensor)
     return Trace(t, force, gyro, intake.calib.sensor, note, segments, settings, dec.events, notes)
+
+
+def _meta_settings(meta, sensor):
+    """A recording without a live detector's settings (made before they were
+    noted, or by `record`): the gentle maximum its meta names, given live or
+    its person's profile; None when it names none."""
+    if meta.get("gentle_max") is not None:
+        gm, source = meta["gentle_max"], "given"
+    else:
+        from .profile import from_meta
+        gm, source = from_meta(meta["profile"]).gentle_max() if "profile" in meta else None, "profile"
+    return None if gm is None else {"gentle_max_n": gm, "gentle_max_source": source, "creep": sensor == "fsr"}

@@ -7,19 +7,20 @@ def register(sub):
     a.add_argument("file", help="CSV with t_s,force_n [,gyro_dps | gx_dps,gy_dps,gz_dps] or a .rec recording")
     a.add_argument("--json", action="store_true", help="print one JSON object (the default output)")
     a.add_argument("--gentle-max", type=float, default=None, metavar="NEWTONS",
-                   help="gentle maximum; without it, what the live session used (a recording), else "
-                        "1.25 x the first settled hold; for a recording, a what-if")
+                   help="gentle maximum; without it, the one the recording was made with, else your profile's "
+                   "(ballsense profile), else 1.25 x the first settled hold; for a recording, a what-if")
     a.add_argument("--no-creep", action="store_true", help="the force has no FSR creep (load cell data)")
     a.set_defaults(fn=run)
 
 
 def run(a):
+    from .. import profile
     from ..analysis import summarise
     from ..replay import run as replay
     from ..traces import load
 
     tr = load(a.file)  # checked there; --gentle-max by cli.check_args
-    events, comp, dec = replay(tr, a.gentle_max, creep=False if a.no_creep else None)
+    events, comp, dec = replay(tr, a.gentle_max, creep=False if a.no_creep else None, profile=profile.gentle_max_n())
     out = summarise(tr.t, comp, events)
     g = dec.gentle
     out["gentle_max"] = {"newtons": dec.gentle_max, "source": g.source, "what_if": g.what_if}

@@ -54,7 +54,7 @@ def fsr_ohms(force_n):
 
 
 def divider_volts(r_m, force_n):
-    return VCC * r_m / (r_m + fsr_ohms(force_n))
+    return VCC * fw_fsr.divider_fraction(force_n, r_m)
 
 
 def newtons_per_count(r_m, force_n):

@@ -17,7 +17,8 @@ PER_FRAME = 10
 
 def status(rate=RATE, imu=True):
     return P.encode_status(dict(fw_major=0, fw_minor=1, fw_patch=0, board=0, sensor=1, flags=P.F_IMU if imu else 0,
-                                rate_hz=rate, battery_pct=80, error=0, token=0, next_seq=0, threshold=0))
+                                rate_hz=rate, battery_pct=80, error=0, token=0, next_seq=0, threshold=0,
+                                epoch=0, epoch_seq=0))
 
 
 def write(path, parts, started, meta=None, rate=RATE, lost=()):

@@ -38,7 +38,7 @@ def write_rec(path, calib=None, rate=100, sensor=1, counts=20000, n=300):
     if calib:
         w.note(calibration=calib)
     w.frame(P.encode_status(dict(fw_major=1, fw_minor=0, fw_patch=0, board=0, sensor=sensor, flags=0, rate_hz=rate,
-                                 battery_pct=90, error=0, token=0, next_seq=0, threshold=0)))
+                                 battery_pct=90, error=0, token=0, next_seq=0, threshold=0, epoch=0, epoch_seq=0)))
     for s in range(0, n, 10):
         w.frame(P.encode_data(s, s * 1000 // rate, [counts] * 10))
     w.close()

@@ -11,8 +11,9 @@ from conftest import VECTORS
 V = json.loads(VECTORS.read_text())
 
 
-@pytest.mark.parametrize("v", V["frames"], ids=lambda v: v["name"])
+@pytest.mark.parametrize("v", V["frames"] + V["legacy"], ids=lambda v: v["name"])
 def test_vector_decodes(v):
+    """Version 2 frames, and version 1 ones (old recordings) read as epoch 0."""
     d = P.decode(bytes.fromhex(v["hex"]))
     if "gyro" in d:
         d["gyro"] = [list(g) for g in d["gyro"]]
@@ -30,6 +31,13 @@ def test_bytes_per_sample_on_ble():
     per = P.data_size(n) / n
     assert per <= 3.0, per
     assert 100 / n <= 20  # notifications per second at 100 Hz
+
+
+def _status(rate=100, epoch=0, epoch_seq=0, boot=True, next_seq=0):
+    st = dict(fw_major=0, fw_minor=2, fw_patch=0, board=0, sensor=1, flags=P.F_BOOT_EPOCH if boot else 0,
+              rate_hz=rate, battery_pct=90, error=0, token=0, next_seq=next_seq, threshold=0, epoch=epoch,
+              epoch_seq=epoch_seq)
+    return P.decode(P.encode_status(st))
 
 
 def _stream(n_frames, seq0=0):
@@ -77,7 +85,7 @@ def test_garbage_is_skipped_counted_and_resynced_within_one_frame():
 
 def test_assembler_unwraps_and_times_across_seq_wrap():
     a = P.Assembler()
-    a.feed({"type": "status", "rate_hz": 100})
+    a.feed(_status())
     frames, expect = _stream(20, seq0=65520)
     out = []
     for f in frames:
@@ -90,12 +98,44 @@ def test_assembler_unwraps_and_times_across_seq_wrap():
 
 def test_assembler_gap_backfill_and_duplicates():
     a = P.Assembler()
-    a.feed({"type": "status", "rate_hz": 100})
+    a.feed(_status())
     frames, expect = _stream(6)
     for i in (0, 1, 4, 5):
         a.feed(P.decode(frames[i]))
-    assert a.missing == [[14, 28]]
+    assert [(s, e) for _, s, e, _ in a.missing] == [(14, 28)]
     late = a.feed(P.decode(frames[2])) + a.feed(P.decode(frames[3]))
     assert [s.seq for s in late] == list(range(14, 28)) and all(s.late for s in late)
     assert a.missing == []
     assert a.feed(P.decode(frames[3])) == [] and a.duplicates == 7
+
+
+def _data(seq, t_ms, n, epoch, v=1000):
+    return P.decode(P.encode_data(seq & 0xFFFF, t_ms & 0xFFFF, [v] * n, epoch))
+
+
+def test_a_rate_change_goes_on_counting_in_a_new_epoch():
+    a = P.Assembler()
+    a.feed(_status(100, epoch=5))
+    out = a.feed(_data(0, 1000, 7, 5)) + a.feed(_data(7, 1070, 7, 5))
+    # the ball changed to 50 Hz at sample 20; frames 14..19 of the old rate were lost
+    assert a.feed(_data(20, 1200, 7, 6)) == []  # its epoch is not described yet: held
+    assert a.pending
+    out += a.feed(_status(50, epoch=6, epoch_seq=20, boot=False, next_seq=27))
+    assert [e.rate_hz for e in a.epochs] == [100, 50] and a.epochs[1].start == 20
+    assert [(e.n, s, t) for e, s, t, _ in a.missing] == [(0, 14, 20)]  # the old rate's tail, to backfill
+    assert [s.seq for s in out] == list(range(14)) + list(range(20, 27))
+    assert [s.epoch for s in out][-1] == 1 and out[-1].t_s == pytest.approx(0.2 + 6 * 0.02)
+    late = a.feed(_data(14, 1140, 6, 5))
+    assert [s.seq for s in late] == list(range(14, 20)) and late[0].t_s == pytest.approx(0.14)
+    assert a.missing == [] and a.duplicates == 0 and a.expected() == a.received == 27
+
+
+def test_a_reboot_is_a_new_epoch_from_zero_not_duplicates():
+    a = P.Assembler()
+    a.feed(_status(100, epoch=9), now=10.0)
+    before = a.feed(_data(300, 3000, 7, 9), now=10.0)
+    a.feed(_status(100, epoch=10, next_seq=7), now=15.0)  # rebooted: starts again at 0
+    after = a.feed(_data(0, 0, 7, 10), now=15.0)
+    assert [s.seq for s in after] == list(range(7)) and a.duplicates == 0
+    assert after[0].epoch == 1 and after[0].t_s > before[-1].t_s  # time goes on
+    assert after[0].t_s == pytest.approx(before[-1].t_s + 5.0 - 0.07, abs=0.02)  # 5 s later, less 7 samples

@@ -19,6 +19,9 @@ MOTOR_PERIOD_MS = 500  # on-ball alert: 250 ms buzz, 250 ms pause (a pulse is no
 
 
 class App:
+    """Owns the parts and hands each one what it needs: no part reaches back
+    into the App."""
+
     def __init__(self, board=None, links=None):
         self.error = P.E_OK
         try:
@@ -27,7 +30,7 @@ class App:
             self.cfg = dict(config.DEFAULTS)
             self.error = P.E_STORAGE
         gc.collect()  # the ring is the one big block: take it while the heap is whole
-        self.ring = Ring(RING_SECONDS * self.cfg["rate_hz"])
+        self.ring = Ring(RING_SECONDS * self.cfg["rate_hz"], config.next_epoch())
         self.board = board or boards.load(self.cfg["board"])
         self.clock = self.board.clock
         self.sensor = boards.make_sensor(self.board, self.cfg)
@@ -36,17 +39,18 @@ class App:
         self.sampler = Sampler(self.clock, self.sensor.read, self.ring, self.cfg["rate_hz"])
         self.streamer = Streamer(self.ring, self.cfg["payload"])
         self.streamer.threshold = self.cfg["threshold"]
-        self.control = Control(self)
+        self.control = Control(self.cfg, self.sensor, self.streamer, self.send_all, self.stats, self.set_rate)
         # what the ball says by itself to someone lying on it: the motor pulses
         # while the on-ball alert is on, the LED blinks fast while pairing is open
         p = self.board.PINS
         self.motor = self.board.Pin(p["motor"], "out")
         self.led = self.board.Pin(p["led"], "out")
         self.bonds = self.pairing = None  # BLE only: the cable needs no pairing, and RAM is scarce
-        self.links = links if links is not None else self._default_links()
+        self.links = links if links is not None else []
+        if links is None:
+            self._default_links()
         self.gyro = []
         self.gyro_seq = 0
-        self.token = 0
         self.alert = False
         self.against = 0  # samples in a row that would flip the alert
         self.min_free = gc.mem_free() if hasattr(gc, "mem_free") else 0
@@ -61,31 +65,32 @@ class App:
 
     def _default_links(self):
         from .usb import SerialLink
-        links = [SerialLink()]
+        self.links.append(SerialLink())
         try:
             import bluetooth  # noqa: F401  (the Unix port has none unless the radio is emulated)
         except ImportError:
-            return links
+            return
         from .ble import BleLink
         self.enable_pairing()
-        links.append(BleLink(self))
-        return links
+        self.links.append(BleLink(self.cfg, self.board, self.bonds, self.streamer))
 
     def enable_pairing(self):
         """The bond store and the squeeze gesture, for a ball with a radio."""
         from .bonds import Bonds
         from .pairing import Pairing, levels
         self.bonds = Bonds()
-        self.pairing = Pairing(self.clock, *levels(self.board, self.cfg))
+        self.control.bonds = self.bonds
+        self.pairing = Pairing(self.clock, *levels(self.board, self.cfg), bonds=self.bonds, links=self.links)
 
     def set_rate(self, hz):
-        if self.ring.cap < RING_SECONDS * hz:
-            self.ring = Ring(RING_SECONDS * hz)  # history is lost with a faster rate
-            self.sampler.ring = self.ring
-            max_n = self.streamer.max_n  # keep the link's negotiated frame size
-            self.streamer = Streamer(self.ring, self.cfg["payload"])
-            self.streamer.max_n = max_n
-            self.streamer.threshold = self.cfg["threshold"]
+        """A rate change keeps the ring (grown to RING_SECONDS where the heap
+        has room) and the sequence numbers, and starts a new epoch."""
+        if hz == self.sampler.rate_hz:
+            return
+        gc.collect()
+        self.ring.grow(RING_SECONDS * hz)
+        self.ring.new_epoch()
+        config.save_epoch(self.ring.epoch)
         self.sampler.set_rate(hz)
 
     def send_all(self, frame):
@@ -93,17 +98,20 @@ class App:
             if link.connected:
                 link.send(frame)
 
-    def status(self):
+    def status(self, token=0):
+        """A status frame; `token` is the command it answers (0: none)."""
+        r = self.ring
         flags = (P.F_IMU if self.imu else 0) | (P.F_ALERT if self.alert else 0)
         flags |= P.F_PAIRING if self.pairing and self.pairing.is_open() else 0
+        flags |= P.F_BOOT_EPOCH if r.from_boot else 0
         if self.sampler.error or (self.cfg["imu"] and self.imu is None):
             flags |= P.F_SENSOR_FAULT
         err = self.error or (P.E_SENSOR if self.sampler.error else P.E_OK)
         st = {"fw_major": VERSION[0], "fw_minor": VERSION[1], "fw_patch": VERSION[2],
               "board": self.board.BOARD_ID, "sensor": 2 if self.cfg["sensor"] == "hx711" else 1,
               "flags": flags, "rate_hz": self.cfg["rate_hz"], "battery_pct": self.board.battery_pct(),
-              "error": err, "token": self.token, "next_seq": self.ring.next_seq,
-              "threshold": self.cfg["threshold"]}
+              "error": err, "token": token, "next_seq": r.next_seq,
+              "threshold": self.cfg["threshold"], "epoch": r.epoch, "epoch_seq": r.epoch_seq}
         self.error = P.E_OK
         return P.encode_status(st)
 
@@ -114,7 +122,8 @@ class App:
                                "samples": self.ring.next_seq, "lost": self.streamer.lost})
 
     def _sample_imu(self):
-        if self.ring.next_seq % IMU_STEP:
+        r = self.ring
+        if r.next_seq % IMU_STEP:
             return
         try:
             g = self.imu.gyro_dps()
@@ -122,13 +131,19 @@ class App:
             self.error = P.E_SENSOR
             self.imu = None  # reconnected by _start_imu
             return
+        seq = r.next_seq - 1
+        if self.gyro and r.epoch_of(self.gyro_seq) != r.epoch_of(seq):
+            self._send_gyro()  # a frame never mixes epochs
         if not self.gyro:
-            self.gyro_seq = self.ring.next_seq - 1
+            self.gyro_seq = seq
         self.gyro.append([max(-128, min(127, int(v / P.GYRO_DPS_PER_LSB))) for v in g])
         if len(self.gyro) >= IMU_BATCH:
-            self.send_all(P.encode_imu(self.gyro_seq & 0xFFFF, self.ring.time_of(self.gyro_seq),
-                                       IMU_STEP, self.gyro))
-            self.gyro = []
+            self._send_gyro()
+
+    def _send_gyro(self):
+        r, s = self.ring, self.gyro_seq
+        self.send_all(P.encode_imu(s & 0xFFFF, r.time_of(s), IMU_STEP, self.gyro, r.epoch_of(s)))
+        self.gyro = []
 
     def _on_ball_alert(self):
         on, off = self.cfg["threshold"], self.cfg["threshold_off"]
@@ -136,11 +151,19 @@ class App:
             return
         v = self.ring.get(self.ring.next_seq - 1)
         # flips after more samples above than a glitch covers, or ALERT_OFF_MS below
-        self.against = self.against + 1 if ((v < off) if self.alert else (v >= on)) else 0
+        self.against = self.against + 1 if ((v < off) if self.alert else (v > on)) else 0
         r = self.cfg["rate_hz"]
-        if self.against >= (P.ALERT_OFF_MS * r // 1000 if self.alert else P.alert_on_samples(r)):
+        if self.against >= (P.alert_off_samples(r) if self.alert else P.alert_on_samples(r)):
             self.alert = not self.alert
             self.against = 0
+
+    def service_pairing(self):
+        """Once a sample: the squeeze gesture and bonding (pairing.py)."""
+        if self.ring.next_seq and self.pairing.service(self.ring.get(self.ring.next_seq - 1)):
+            self.send_all(self.status())  # the window opened: tell a listening host at once
+        if self.pairing.save_failed:
+            self.pairing.save_failed = False
+            self.error = P.E_STORAGE
 
     def _show(self):
         ms = self.clock.ticks_ms()
@@ -150,40 +173,50 @@ class App:
     def service(self):
         for link in self.links:
             for raw in link.commands():
-                self.error, self.token = self.control.handle(raw, link)
-                link.send(self.status())
+                self.error, token = self.control.handle(raw, link)
+                link.send(self.status(token))
         while True:
             f = self.streamer.next_frame(self.cfg["rate_hz"])
             if f is None:
                 break
             self.send_all(f)
 
-    def run(self, max_samples=None):
+    def start(self):
         self.send_all(P.encode_info(self.cfg["name"]))
         self.send_all(self.status())
-        c = self.clock
         started = getattr(self.board, "started", None)
         if started:  # the emulated board tells the host when sample 0 is due
             started(self.sampler.deadline)
-        last_status = c.ticks_ms()
+        self.last_status = self.clock.ticks_ms()
+
+    def step(self):
+        """One turn of the main loop: a sample when due, the links, the
+        periodic status. -> True when a sample was taken."""
+        c = self.clock
+        took = self.sampler.step()
+        if took:
+            if self.imu:
+                self._sample_imu()
+            self._on_ball_alert()
+            if self.pairing:
+                self.service_pairing()
+            self._show()
+        self.service()
+        if c.ticks_diff(c.ticks_ms(), self.last_status) >= P.STATUS_PERIOD_MS:
+            self.last_status = c.ticks_ms()
+            self._start_imu()
+            self.send_all(self.status())
+            if self.min_free:  # live data only: collect first (cheap, and it defragments)
+                gc.collect()
+                self.min_free = min(self.min_free, gc.mem_free())
+        return took
+
+    def run(self, max_samples=None):
+        self.start()
         n = 0
         while max_samples is None or n < max_samples:
-            if self.sampler.step():
+            if self.step():
                 n += 1
-                if self.imu:
-                    self._sample_imu()
-                self._on_ball_alert()
-                if self.pairing:
-                    self.pairing.service(self)
-                self._show()
-            self.service()
-            if c.ticks_diff(c.ticks_ms(), last_status) >= P.STATUS_PERIOD_MS:
-                last_status = c.ticks_ms()
-                self._start_imu()
-                self.send_all(self.status())
-                if self.min_free:  # live data only: collect first (cheap, and it defragments)
-                    gc.collect()
-                    self.min_free = min(self.min_free, gc.mem_free())
 
 
 def main():

@@ -89,19 +89,21 @@ def adv_payloads(name, battery):
 class BleLink:
     name = "ble"
 
-    def __init__(self, app):
+    def __init__(self, cfg, board, bonds, streamer):
         import bluetooth
-        self.app = app
+        self.cfg = cfg            # the App's config (the name, as renamed)
+        self.board = board        # its name and battery level
+        self.streamer = streamer  # gets the negotiated payload size
         self.ble = bluetooth.BLE()
         self.ble.active(True)
-        self._gap_name = app.cfg["name"]
+        self._gap_name = cfg["name"]
         self.ble.config(gap_name=self._gap_name, mtu=MTU_WANTED)
         # Security: LE Secure Connections, Just Works (the ball has no display
         # or keys; the squeeze gesture is the physical check). Bonding is off
         # except while the pairing window is open (set_bondable).
         self.ble.config(le_secure=True, mitm=False, io=_IO_CAPABILITY_NO_INPUT_OUTPUT, bond=False)
         self.bondable = False
-        self.bonds = app.bonds
+        self.bonds = bonds
         self.trusted = False    # this link is encrypted with a bonded key: it may command
         self.bonded_now = False  # a new bond was made (the App closes the window)
         self.peer_key = None     # the connected host's key in the bond store
@@ -121,8 +123,6 @@ class BleLink:
         self._readvertise = True
         self._hello = False
         self._battery_at = ticks_ms()
-        self._streamer = None
-        self._payload = P.ATT_DEFAULT_PAYLOAD
 
     def _register(self, bluetooth):
         U = bluetooth.UUID
@@ -136,9 +136,9 @@ class BleLink:
             self.ble.gatts_register_services((ball, info, batt))
         self.ble.gatts_set_buffer(self.h_ctrl, 64)  # room for the longest command (rename)
         self.ble.gatts_write(h_man, b"ballsense project")
-        self.ble.gatts_write(h_model, self.app.board.NAME.encode())
+        self.ble.gatts_write(h_model, self.board.NAME.encode())
         self.ble.gatts_write(h_fw, ("%d.%d.%d" % VERSION).encode())
-        self.ble.gatts_write(self.h_batt, bytes([self.app.board.battery_pct()]))
+        self.ble.gatts_write(self.h_batt, bytes([self.board.battery_pct()]))
 
     def _irq(self, event, data):
         # Runs as a (soft) interrupt: copy what is needed and return.
@@ -191,11 +191,11 @@ class BleLink:
             self.ble.config(bond=on)
 
     def _advertise(self):
-        name = self.app.cfg["name"]
+        name = self.cfg["name"]
         if name != self._gap_name:  # renamed: the GAP Device Name a central reads on connecting too
             self._gap_name = name
             self.ble.config(gap_name=name)
-        adv, resp = adv_payloads(name, self.app.board.battery_pct())
+        adv, resp = adv_payloads(name, self.board.battery_pct())
         self.ble.gap_advertise(_ADV_INTERVAL_US, adv_data=adv, resp_data=resp)
 
     def send(self, frame):
@@ -227,16 +227,10 @@ class BleLink:
             self._credit -= iv
 
     def _apply_mtu(self):
-        s = self.app.streamer
         if self._mtu:
             # 3 bytes of ATT header; 244 is the protocol's largest payload
-            self._payload = max(P.ATT_DEFAULT_PAYLOAD, min(self._mtu - 3, 244))
+            self.streamer.set_payload(max(P.ATT_DEFAULT_PAYLOAD, min(self._mtu - 3, 244)))
             self._mtu = 0
-            s.set_payload(self._payload)
-            self._streamer = s
-        elif self._streamer is not s and self._streamer is not None:
-            s.set_payload(self._payload)  # set_rate made a new streamer
-            self._streamer = s
 
     def commands(self):
         """Raw command frames written since the last call; also the link's
@@ -247,11 +241,11 @@ class BleLink:
         self._apply_mtu()
         if ticks_diff(ticks_ms(), self._battery_at) >= _BATTERY_PERIOD_MS:
             self._battery_at = ticks_ms()
-            self.ble.gatts_write(self.h_batt, bytes([self.app.board.battery_pct()]))
+            self.ble.gatts_write(self.h_batt, bytes([self.board.battery_pct()]))
         got, self._rx = self._rx, []
         if got and self._hello:
             # the host has subscribed by the time it writes: tell it our name
             self._hello = False
-            self.send(P.encode_info(self.app.cfg["name"]))
+            self.send(P.encode_info(self.cfg["name"]))
         self._flush()
         return got

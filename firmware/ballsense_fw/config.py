@@ -88,3 +88,28 @@ def save(cfg, path=FILE):
         json.dump(cfg, f)
     import os
     os.rename(tmp, path)
+
+
+EPOCH_FILE = "epoch"
+
+
+def next_epoch(path=EPOCH_FILE):
+    """The sequence epoch for this boot: one past the last one used, stored
+    so a reboot never repeats it (docs/protocol.md); random when the flash
+    cannot be read."""
+    try:
+        with open(path) as f:
+            e = int(f.read()) + 1
+    except (OSError, ValueError):
+        import os
+        e = os.urandom(1)[0]
+    save_epoch(e)
+    return e & 0xFF
+
+
+def save_epoch(e, path=EPOCH_FILE):
+    try:
+        with open(path, "w") as f:
+            f.write(str(e & 0xFF))
+    except OSError:
+        pass  # a read-only flash: the next boot draws a random epoch

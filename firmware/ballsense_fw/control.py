@@ -5,8 +5,15 @@ from . import config
 
 
 class Control:
-    def __init__(self, ball):
-        self.ball = ball  # the App: cfg, sampler, streamer, sensor
+    def __init__(self, cfg, sensor, streamer, send, stats, set_rate, bonds=None):
+        self.cfg = cfg            # the App's config dict, changed in place once saved
+        self.sensor = sensor
+        self.streamer = streamer
+        self.send = send          # frame -> every connected link
+        self.stats = stats        # -> a stats frame
+        self.set_rate = set_rate  # hz -> applied to the sampler and ring
+        self.bonds = bonds        # BLE balls only
+        self.link = None
 
     def handle(self, raw, link=None):
         """raw command frame -> (error, token). An untrusted link (BLE without
@@ -27,7 +34,7 @@ class Control:
             return P.E_RANGE, c["token"]
 
     def _set(self, **changes):
-        cfg = dict(self.ball.cfg)
+        cfg = dict(self.cfg)
         cfg.update(changes)
         if config.check_all(cfg):
             return P.E_RANGE
@@ -35,14 +42,14 @@ class Control:
             config.save(cfg)
         except OSError:
             return P.E_STORAGE
-        self.ball.cfg = cfg
+        self.cfg.update(changes)
         return P.E_OK
 
     def do_status(self):
         return P.E_OK
 
     def do_tare(self):
-        t = getattr(self.ball.sensor, "tare", None)
+        t = getattr(self.sensor, "tare", None)
         if t:
             t()
         return P.E_OK
@@ -50,32 +57,32 @@ class Control:
     def do_set_rate(self, hz):
         err = self._set(rate_hz=hz)
         if err == P.E_OK:
-            self.ball.set_rate(hz)
+            self.set_rate(hz)
         return err
 
     def do_set_threshold(self, on, off):
         err = self._set(threshold=on, threshold_off=off)
         if err == P.E_OK:
-            self.ball.streamer.threshold = on
+            self.streamer.threshold = on
         return err
 
     def do_backfill(self, seq16, count):
-        ok = self.ball.streamer.request_backfill(seq16, count)
+        ok = self.streamer.request_backfill(seq16, count)
         return P.E_OK if ok else P.E_BACKFILL_GONE
 
     def do_stats(self):
-        self.ball.send_all(self.ball.stats())
+        self.send(self.stats())
         return P.E_OK
 
     def do_forget_pairings(self):
         """Every host forgets... except the one asking (a lost phone is revoked
         from the laptop); over USB, all of them."""
-        if self.ball.bonds:  # a ball without a radio has none
-            self.ball.bonds.forget_all(keep=getattr(self.link, "peer_key", None))
+        if self.bonds:  # a ball without a radio has none
+            self.bonds.forget_all(keep=getattr(self.link, "peer_key", None))
         return P.E_OK
 
     def do_rename(self, name):
         err = self._set(name=name)
         if err == P.E_OK:
-            self.ball.send_all(P.encode_info(name))
+            self.send(P.encode_info(name))
         return err

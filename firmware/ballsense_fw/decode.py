@@ -18,7 +18,7 @@ def _s12(v):
 
 
 def _data(body):
-    _, n, seq, t_ms = struct.unpack_from(P._HDR, body, 0)
+    _, n, seq, t_ms, epoch = struct.unpack_from(P._HDR, body, 0)
     if n == 0 or len(body) + CRC_SIZE != P.data_size(n):
         raise FrameError("data frame of %d bytes cannot hold %d samples" % (len(body) + 2, n))
     v = body[HDR_SIZE] | (body[HDR_SIZE + 1] << 8)
@@ -35,11 +35,11 @@ def _data(body):
     for v in values:
         if v < 0 or v > 0xFFFF:
             raise FrameError("force count %d out of 0..65535" % v)
-    return {"type": "data", "seq": seq, "t_ms": t_ms, "force": values}
+    return {"type": "data", "seq": seq, "t_ms": t_ms, "epoch": epoch, "force": values}
 
 
 def _imu(body):
-    _, n, seq, t_ms = struct.unpack_from(P._HDR, body, 0)
+    _, n, seq, t_ms, epoch = struct.unpack_from(P._HDR, body, 0)
     if n == 0 or len(body) != HDR_SIZE + 1 + 3 * n:
         raise FrameError("IMU frame of %d bytes cannot hold %d samples" % (len(body) + 2, n))
     step = body[HDR_SIZE]
@@ -50,7 +50,7 @@ def _imu(body):
     for _ in range(n):
         g.append(tuple(b - 256 if b > 127 else b for b in body[p:p + 3]))
         p += 3
-    return {"type": "imu", "seq": seq, "t_ms": t_ms, "step": step, "gyro": g}
+    return {"type": "imu", "seq": seq, "t_ms": t_ms, "epoch": epoch, "step": step, "gyro": g}
 
 
 def _fixed(kind, fmt, fields):
@@ -75,10 +75,22 @@ _DECODERS = {P.T_DATA: _data, P.T_IMU: _imu, P.T_INFO: _info,
              P.T_STATS: _fixed("stats", P._STATS, P.STATS_FIELDS)}
 
 
+def _open(frame):
+    """CRC and version checked -> the frame's body as version 2 lays it out.
+    Version 1 (recordings made before sequence epochs) is read as epoch 0."""
+    if len(frame) > 2 and frame[0] >> 4 == 1 and P.crc16(frame[:-2]) == frame[-2] | (frame[-1] << 8):
+        t = frame[0] & 0x0F
+        body = bytes([(P.VERSION << 4) | t]) + frame[1:-2]
+        if t == P.T_DATA or t == P.T_IMU:
+            return body[:6] + b"\0" + body[6:]
+        return body + b"\0\0\0" if t == P.T_STATUS else body
+    return P.open_frame(frame)
+
+
 def decode(frame):
     """One frame (as sent in a BLE notification, or one de-COBSed serial packet)
     -> dict. Raises FrameError when it is corrupt or unknown."""
-    body = P.open_frame(frame)
+    body = _open(frame)
     t = body[0] & 0x0F
     if t == P.T_COMMAND:
         return P.decode_command(frame)

@@ -6,7 +6,6 @@
 # above `firm` and falling back below `release`. Someone lying on the ball
 # cannot do it by accident: the load never returns to rest three times in
 # three seconds during a session (a lift-off takes longer than that).
-from . import protocol as P
 
 SQUEEZES = 3
 GESTURE_MS = 3000
@@ -21,16 +20,18 @@ def levels(board, cfg):
     if cfg["sensor"] == "hx711":
         from .sensors.hx711 import NOMINAL_RAW_PER_N, ZERO_COUNTS
         return [ZERO_COUNTS + (int(NOMINAL_RAW_PER_N * f) >> cfg["hx711_shift"]) for f in (FIRM_N, RELEASE_N)]
-    from .sensors.fsr import NOMINAL_R_1N, NOMINAL_ALPHA, FULL_SCALE
-    rm = board.FSR_DIVIDER_OHMS  # divider: counts = full scale * Rm / (Rm + R_fsr)
-    return [int(FULL_SCALE * rm / (rm + NOMINAL_R_1N * f ** -NOMINAL_ALPHA)) for f in (FIRM_N, RELEASE_N)]
+    from .sensors.fsr import FULL_SCALE, divider_fraction
+    return [int(FULL_SCALE * divider_fraction(f, board.FSR_DIVIDER_OHMS)) for f in (FIRM_N, RELEASE_N)]
 
 
 class Pairing:
-    def __init__(self, clock, firm, release):
+    def __init__(self, clock, firm, release, bonds=None, links=()):
         self.clock = clock
         self.firm = firm          # counts
         self.release = release    # counts
+        self.bonds = bonds        # the bond store, saved when a host bonds
+        self.links = links        # the App's links (the BLE one opens and closes bonding)
+        self.save_failed = False  # the bond store could not be written (the App reports it)
         self._pressed = False
         self._times = []          # ticks_ms of recent completed squeezes
         self._opened = None       # ticks_ms when the window opened
@@ -66,20 +67,20 @@ class Pairing:
         """A host bonded: one gesture, one new host."""
         self._opened = None
 
-    def service(self, app):
-        """Once a sample: feed the gesture; bonding follows the window; a new
-        bond closes it (one gesture, one host); keys reach the flash."""
-        r = app.ring
-        if r.next_seq and self.feed(r.get(r.next_seq - 1)):
-            app.send_all(app.status())  # tell a listening host at once
-        for link in app.links:
+    def service(self, counts):
+        """Once a sample, with the newest reading: feed the gesture; bonding
+        follows the window; a new bond closes it (one gesture, one host); keys
+        reach the flash. -> True when this reading opened the window."""
+        opened = self.feed(counts)
+        for link in self.links:
             if getattr(link, "bonded_now", False):
                 link.bonded_now = False
                 self.close()
             if hasattr(link, "set_bondable"):
                 link.set_bondable(self.is_open())
-        if app.bonds.dirty:
+        if self.bonds.dirty:
             try:
-                app.bonds.save()
+                self.bonds.save()
             except OSError:
-                app.error = P.E_STORAGE
+                self.save_failed = True
+        return opened

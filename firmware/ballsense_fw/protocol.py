@@ -1,4 +1,4 @@
-# ballsense wire protocol v1. docs/protocol.md describes these bytes; this module is
+# ballsense wire protocol v2. docs/protocol.md describes these bytes; this module is
 # the one implementation, run by the firmware (MicroPython) and imported by the host
 # (CPython). Keep it in the subset both interpreters share.
 import struct
@@ -9,7 +9,7 @@ except ImportError:  # CPython
     def const(x):
         return x
 
-VERSION = const(1)
+VERSION = const(2)  # 2: data, IMU and status frames carry the sequence epoch
 
 # Frame types (low nibble of byte 0; the high nibble is VERSION).
 T_DATA = const(1)     # force samples
@@ -46,6 +46,7 @@ F_IMU = const(1)
 F_PAIRING = const(2)
 F_ALERT = const(4)
 F_SENSOR_FAULT = const(8)
+F_BOOT_EPOCH = const(16)  # the current epoch began at power-on: its sequence numbers start at 0
 
 BOARDS = {0: "sim", 1: "xiao_esp32c3", 2: "pico_w"}
 SENSORS = {1: "fsr", 2: "hx711"}
@@ -65,12 +66,20 @@ ALERT_OFF_MS = const(500)
 
 
 def alert_on_samples(rate_hz):
-    """Samples above the threshold that raise an alert: one more than a
-    GLITCH_MS glitch can cover (4 at 100 Hz)."""
+    """Samples in a row above the threshold (strictly) that raise an alert:
+    one more than a GLITCH_MS glitch can cover (4 at 100 Hz)."""
     return 1 - (-GLITCH_MS * rate_hz // 1000)
 
-_HDR = "<BBHH"  # type/version, count, seq of first sample, device ms of first sample
-HDR_SIZE = const(6)
+
+def alert_off_samples(rate_hz):
+    """Samples in a row below the off level (strictly) that end an alert: at
+    least ALERT_OFF_MS of them (50 at 100 Hz, 8 at 15 Hz)."""
+    return -(-ALERT_OFF_MS * rate_hz // 1000)
+
+
+# type/version, count, seq of first sample, device ms of first sample, epoch
+_HDR = "<BBHHB"
+HDR_SIZE = const(7)
 CRC_SIZE = const(2)
 
 
@@ -154,11 +163,11 @@ def batch_len(values, start, n, limit):
     return k
 
 
-def encode_data(seq, t_ms, values):
-    """values: force counts 0..65535, consecutive samples from `seq`, deltas
-    within +-2047 (use batch_len to cut)."""
+def encode_data(seq, t_ms, values, epoch=0):
+    """values: force counts 0..65535, consecutive samples from `seq` of one
+    epoch, deltas within +-2047 (use batch_len to cut)."""
     n = len(values)
-    buf = bytearray(struct.pack(_HDR, (VERSION << 4) | T_DATA, n, seq & 0xFFFF, t_ms & 0xFFFF))
+    buf = bytearray(struct.pack(_HDR, (VERSION << 4) | T_DATA, n, seq & 0xFFFF, t_ms & 0xFFFF, epoch & 0xFF))
     buf.extend(struct.pack("<H", values[0]))
     i = 1
     while i < n:
@@ -176,9 +185,9 @@ def encode_data(seq, t_ms, values):
 GYRO_DPS_PER_LSB = const(4)
 
 
-def encode_imu(seq, t_ms, step, gyro):
+def encode_imu(seq, t_ms, step, gyro, epoch=0):
     """gyro: list of (gx, gy, gz) in LSB, each -128..127."""
-    buf = bytearray(struct.pack(_HDR, (VERSION << 4) | T_IMU, len(gyro), seq & 0xFFFF, t_ms & 0xFFFF))
+    buf = bytearray(struct.pack(_HDR, (VERSION << 4) | T_IMU, len(gyro), seq & 0xFFFF, t_ms & 0xFFFF, epoch & 0xFF))
     buf.append(step)
     for g in gyro:
         for c in g:
@@ -188,16 +197,18 @@ def encode_imu(seq, t_ms, step, gyro):
 
 # ---- status frames ------------------------------------------------------------
 
-_STATUS = "<BBBBBBBBBBBHH"
+_STATUS = "<BBBBBBBBBBBHHBH"
 STATUS_FIELDS = ("fw_major", "fw_minor", "fw_patch", "board", "sensor", "flags",
-                 "rate_hz", "battery_pct", "error", "token", "next_seq", "threshold")
+                 "rate_hz", "battery_pct", "error", "token", "next_seq", "threshold",
+                 "epoch", "epoch_seq")
+_U16 = ("next_seq", "threshold", "epoch_seq")
 
 
 def encode_status(st):
     """st: dict with STATUS_FIELDS (board/sensor as ids, threshold in raw counts,
-    0 = none)."""
+    0 = none; token 0 unless the frame answers a command)."""
     buf = bytearray(struct.pack(_STATUS, (VERSION << 4) | T_STATUS,
-                                *[st[k] & 0xFFFF if k in ("next_seq", "threshold") else st[k]
+                                *[st[k] & 0xFFFF if k in _U16 else st[k] & 0xFF
                                   for k in STATUS_FIELDS]))
     return _seal(buf)
 

@@ -45,9 +45,10 @@ class Streamer:
 
     def _frame(self, start, n):
         r = self.ring
+        n = min(n, r.epoch_end(start) - start)  # one epoch per frame
         vals = r.values(start, n, self._vals)
         k = P.batch_len(vals, 0, n, self.max_n)
-        return k, P.encode_data(start & 0xFFFF, r.time_of(start), vals[:k])
+        return k, P.encode_data(start & 0xFFFF, r.time_of(start), vals[:k], r.epoch_of(start))
 
     def next_frame(self, rate_hz):
         """The next frame to send now, or None."""

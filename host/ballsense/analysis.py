@@ -1,13 +1,11 @@
-"""Offline analysis: a trace streamed through the live detector in chunks,
+"""Offline analysis: a trace through the live Decider (replay.py),
 summarised as states, holds, spots, phases and alerts (the `analyze` JSON)."""
 import math
 
 import numpy as np
 
-from .detect import Detector, ordered
 from .errors import UserError
 
-CHUNK_S = 60.0  # any chunking gives the same answer; big chunks are faster
 HOLD_STATES = ("settling", "hold", "knee_drop")
 ALERT_KINDS = ("pressure_high", "rolling", "slip")
 
@@ -23,15 +21,10 @@ def rate_of(t):
 
 
 def run(t, force, gyro=None, rate=None, gentle_max=None, creep=True):
-    """-> (events, compensated force) for a whole trace."""
-    rate = rate or rate_of(t)
-    det = Detector(rate, gentle_max=gentle_max, creep=creep)
-    n = max(1, int(CHUNK_S * rate))
-    events, comp = [], []
-    for i in range(0, len(t), n):
-        events += det.feed(t[i:i + n], force[i:i + n], None if gyro is None else gyro[i:i + n])
-        comp.append(det.last_force)
-    return ordered(events), np.concatenate(comp), det
+    """-> (events, compensated force, decider) for arrays of one rate: the
+    live Decider, through the one replay (replay.run_arrays)."""
+    from .replay import run_arrays
+    return run_arrays(t, force, gyro, rate, gentle_max, creep)
 
 
 def summarise(t, comp, events):

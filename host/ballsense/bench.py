@@ -16,7 +16,8 @@ import time
 import numpy as np
 
 from . import scenarios
-from .detect import Detector
+from .replay import Decider
+from .settings import Settings, gentle_max
 from .protocol import C_SET_THRESHOLD, C_STATS, encode_command
 from .sources import open_source
 from .stream import Stream, now_us, ticks_diff
@@ -34,12 +35,12 @@ async def _alert_latencies(url, seconds):
         det, hist_t, hist_f = None, [], []
         async for b in st.batches():
             if det is None:  # as a live session does: the ball gets the limit too
-                det = Detector(st.asm.rate_hz, sc.gentle_max_n, creep=False)
+                det = Decider(Settings(gentle_max(sc.gentle_max_n), creep=False))
                 on = int(st.calib.counts(sc.gentle_max_n))
                 await src.send(encode_command(C_SET_THRESHOLD, 3, on, on))
             hist_t.extend(b.t_s)
             hist_f.extend(b.force_n)
-            for e in det.feed(b.t_s, b.force_n, b.gyro):
+            for e in det.feed(b.t_s, b.force_n, b.gyro, b.rate_hz):
                 if e.kind == "alert" and e.alert == "pressure_high":
                     raised = now_us()
                     first = _first_above(hist_t, hist_f, e.t_s, sc.gentle_max_n)
@@ -289,7 +290,7 @@ async def _soak(minutes, speed, drop_every):
         if st.stats:
             heap.append(st.stats["min_free_heap"])
         asm = st.asm
-        return {"device_minutes": minutes, "speed": speed, "samples_expected": asm.newest - asm.first + 1,
+        return {"device_minutes": minutes, "speed": speed, "samples_expected": asm.expected(),
                 "samples_received": asm.received, "missing": asm.missing_count(), "duplicates": asm.duplicates,
                 "reconnects": src.reconnects, "firmware_lost": st.stats.get("lost"),
                 "firmware_min_free_heap_first_last": [heap[0], heap[-1]] if heap else None,

@@ -55,7 +55,8 @@ def nominal(sensor, board="xiao_esp32c3", hx711_shift=6):
         return Calibration("hx711", zero=fw_hx711.ZERO_COUNTS,
                            per_n=fw_hx711.NOMINAL_RAW_PER_N / 2 ** hx711_shift)
     b = fw_boards.load(board)
-    # R = R1N * F**-alpha and g = Rm / R  =>  F = (g * R1N / Rm) ** (1 / alpha)
+    # the inverse of fsr.divider_fraction: R = R1N * F**-alpha and g = Rm / R
+    #   =>  F = (g * R1N / Rm) ** (1 / alpha)
     alpha = fw_fsr.NOMINAL_ALPHA
     return Calibration("fsr", a=(fw_fsr.NOMINAL_R_1N / b.FSR_DIVIDER_OHMS) ** (1 / alpha), b=1 / alpha)
 

@@ -5,14 +5,15 @@ import pkgutil
 import sys
 
 from . import __version__, commands
-from .errors import LIMITS, UserError, check_number, check_output
+from .errors import LIMITS, UserError, check_number, check_output, setup_logging
 
 
 def build_parser():
     p = argparse.ArgumentParser(prog="ballsense",
                                 description="Pressure-sensing massage ball: flash, watch, record, analyse.")
     p.add_argument("--version", action="version", version=f"ballsense {__version__}")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.add_argument("--debug", action="store_true", help="show tracebacks and what the stream decides (gaps, "
+                   "epochs, backfill)")
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
     for m in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         importlib.import_module(f"{commands.__name__}.{m.name}").register(sub)
@@ -33,6 +34,7 @@ def check_args(a):
 
 def main(argv=None):
     a = build_parser().parse_args(argv)
+    setup_logging(a.debug)
     try:
         check_args(a)
         a.fn(a)

@@ -69,8 +69,8 @@ class Params:
     gentle_learn_s: float = 8.0       # of steady hold before the level is taken
     # pressure_high: above the gentle max for more samples than a glitch covers
     # (4 at 100 Hz) -> alert; then ...
-    pressure_deadband: float = 0.05   # clears only below (1 - this) * gentle max ...
-    pressure_off_s: float = fw_protocol.ALERT_OFF_MS / 1000  # ... for this long
+    pressure_deadband: float = 0.05   # clears only below (1 - this) * gentle max, for
+                                      # ALERT_OFF_MS (protocol.alert_off_samples, shared with the ball)
     settled_slope: float = 0.06       # |slope| / level per second under which the ball is still
     settled_s: float = 1.0
     roll_gyro_dps: float = 15.0       # ball turning faster than this is rolling
@@ -113,6 +113,7 @@ class Event:
                               # knee_drop), or the gentle max
     state: str = ""           # the state (state), or the phase kind (phase, breath, knee_drop): phases.py
     alert: str = ""           # for alerts: pressure_high, rolling, slip
+    late: bool = False        # raised on catch-up after a gap (stream.Sequencer), not as it happened
 
     def to_dict(self):
         d = {"t_s": round(self.t_s, 3), "kind": self.kind}
@@ -140,7 +141,7 @@ class _Pressure:
 
     def __init__(self, p, rate):
         self.on_n = fw_protocol.alert_on_samples(rate)  # the ball's own rule
-        self.off_n = max(1, round(p.pressure_off_s * rate))
+        self.off_n = fw_protocol.alert_off_samples(rate)  # the ball's own rule
         self.deadband = p.pressure_deadband
         self.above = RunLength()
         self.below = RunLength()

@@ -1,9 +1,11 @@
 """Bad input, said once and plainly: UserError, and the checks of numbers and
 output paths that every command shares (cli.main runs them on the options;
 sources run them on URL options)."""
+import logging
 import math
 import os
-import sys
+
+log = logging.getLogger("ballsense")
 
 
 class UserError(Exception):
@@ -66,4 +68,20 @@ def check_output(path, label, exts):
 
 def warn(path, text):
     """Damaged but usable input (a recording cut off mid-write): say so, go on."""
-    print(f"ballsense: warning: {path}: {text}", file=sys.stderr)
+    log.warning(f"{path}: {text}")
+
+
+class _Lines(logging.Formatter):
+    def format(self, record):
+        return f"ballsense: {record.levelname.lower()}: {record.getMessage()}"
+
+
+def setup_logging(debug=False):
+    """Warnings (and with --debug, what the stream decided) as one line each
+    on stderr: `ballsense: warning: ...`."""
+    h = logging.StreamHandler()
+    h.setFormatter(_Lines() if not debug else logging.Formatter("%(relativeCreated)8.0f %(name)s: %(message)s"))
+    root = logging.getLogger("ballsense")
+    root.handlers[:] = [h]
+    root.setLevel(logging.DEBUG if debug else logging.WARNING)
+    root.propagate = False

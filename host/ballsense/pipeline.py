@@ -1,14 +1,15 @@
-"""The live pipeline: stream -> detector -> events -> sinks. Used by `live`,
-`session` and `demo`; offline analysis feeds the same Detector in chunks.
+"""The live pipeline: stream -> decider -> events -> sinks. Used by `live`,
+`session` and `demo`; offline commands replay the same samples through the
+same Decider (replay.py) with the settings this pipeline recorded.
 
 Sinks see one shared View (what a person on the floor needs to know) and the
 events as they happen; each sink decides how to show or sound them."""
-import asyncio
-import time
+import math
 from dataclasses import dataclass, field
 
-from .detect import Detector
 from .protocol import encode_command, C_SET_THRESHOLD
+from .replay import Decider
+from .settings import GentleMax, Settings, gentle_max as choose_gentle_max
 
 ALERT_SHOW_S = 3.0  # a rolling or slip alert stays on screen this long
 
@@ -39,26 +40,40 @@ class View:
 
 
 class Pipeline:
+    """`gentle_max`: a settings.GentleMax (settings.gentle_max decides it), or
+    newtons given on the command line, or None (learnt)."""
+
     def __init__(self, stream, gentle_max=None, sinks=(), guide=None):
         self.stream = stream
         self.sinks = list(sinks)
         self.guide = guide
-        self.view = View(gentle_max=gentle_max)
-        self.det = None
-        self.gentle_max = gentle_max
+        self.gentle = gentle_max if isinstance(gentle_max, GentleMax) else choose_gentle_max(gentle_max)
+        self.view = View(gentle_max=self.gentle.newtons)
+        self.decider = None
         self.sent_threshold = None
         self.events = []
-        stream_on_link = stream._on_link
+        self.fed = None  # (epoch, seq, t_s) of the last sample the decider saw
+        if guide is not None:
+            guide.note = self.note  # the guide's plain way to record what it decided
 
-        def on_link(state, **info):
-            stream_on_link(state, **info)
-            self.view.link = state
-        stream.src.on_link = on_link
+    @property
+    def det(self):
+        return self.decider.det if self.decider else None
 
-    def _detector(self):
-        rate = self.stream.asm.rate_hz
-        creep = self.stream.calib is not None and self.stream.calib.sensor == "fsr"
-        self.det = Detector(rate, self.gentle_max, creep=creep)
+    @property
+    def gentle_max(self):
+        return self.decider.gentle_max if self.decider else self.gentle.newtons
+
+    def note(self, **fields):
+        """A note in the recording, at the current session time unless given."""
+        self.stream.note(**{"t_s": round(self.view.t_s, 3), **fields})
+
+    def _start(self):
+        """The first batch: the calibration is known, so the settings are."""
+        cal = self.stream.calib
+        st = Settings(self.gentle, creep=cal is not None and cal.sensor == "fsr")
+        self.decider = Decider(st)
+        self.stream.note(settings=st.note())
 
     async def run(self, seconds=None):
         """Until `seconds` of device time, or the source ends."""
@@ -66,29 +81,41 @@ class Pipeline:
             s.start(self.view)
         try:
             async for b in self.stream.batches():
-                if self.det is None:
-                    self._detector()
-                    self.view.link = getattr(self.stream.src, "link", "usb")
-                evs = self.det.feed(b.t_s, b.force_n, b.gyro)
-                self._update(b, evs)
+                self.feed(b)
                 await self._threshold()
-                for s in self.sinks:
-                    s.on_batch(self.view, evs)
                 if seconds is not None and b.t_s[-1] >= seconds:
                     break
         finally:
-            for s in self.sinks:
-                s.stop(self.view)
+            self.finish()
+
+    def feed(self, b):
+        """One Batch (in order, from the Stream) -> its events, to the view and sinks."""
+        if self.decider is None:
+            self._start()
+        evs = self.decider.feed(b.t_s, b.force_n, b.gyro, b.rate_hz)
+        for e in evs if b.late else ():
+            e.late = True  # raised on catch-up, after a gap
+        self.fed = (b.epoch, int(b.seq[-1]), float(b.t_s[-1]))
+        self._update(b, evs)
+        for s in self.sinks:
+            s.on_batch(self.view, evs)
+        return evs
+
+    def finish(self):
+        """The end: where the live detector stopped (offline replays stop
+        there too), then the sinks."""
+        if self.fed:
+            self.stream.note(end={"epoch": self.fed[0], "seq": self.fed[1], "t_s": round(self.fed[2], 3)})
+        for s in self.sinks:
+            s.stop(self.view)
 
     def _update(self, b, evs):
         v = self.view
         v.t_s = float(b.t_s[-1])
-        v.force_n = float(self.det.last_force[-1])
-        st = self.stream.status
-        v.battery = st.get("battery_pct", v.battery)
+        v.force_n = float(self.decider.last_force[-1])
+        v.battery = self.stream.status.get("battery_pct", v.battery)
         v.name = self.stream.asm.name or v.name
-        if self.stream.not_paired and "not paired" not in v.link:
-            v.link += ", NOT PAIRED: listen only"
+        v.link = self.stream.link + (", NOT PAIRED: listen only" if self.stream.not_paired else "")
         v.history.append((v.t_s, v.force_n))
         if len(v.history) > 600:
             del v.history[:100]
@@ -97,10 +124,7 @@ class Pipeline:
         if v.alert in ("rolling", "slip") and v.t_s - v.alert_since > ALERT_SHOW_S:
             v.alert = ""
         if self.guide:
-            side = v.side
             self.guide.step(v, evs)
-            if v.side != side:
-                self.stream._record("note", side=v.side, t_s=v.t_s)
         self.events += evs
 
     def _event(self, v, e):
@@ -122,7 +146,7 @@ class Pipeline:
             v.hold_since = e.t_s
         elif e.kind == "gentle_max":
             v.gentle_max = e.value
-            self.gentle_max = e.value
+            self.stream.note(gentle_max=e.value, t_s=round(e.t_s, 3), source="learnt")
         elif e.kind == "alert":
             v.alert, v.alert_since = e.alert, e.t_s
             v.alerts += 1
@@ -130,13 +154,15 @@ class Pipeline:
             v.alert = ""
 
     async def _threshold(self):
-        """Give the ball the gentle maximum so it can buzz on its own."""
-        gm = self.det.gentle_max
+        """Give the ball the gentle maximum so it can buzz on its own. Its
+        rule compares raw counts (> on, < off): rounded so that they mean the
+        same forces as the detector's (> gentle max, < the deadband)."""
+        gm = self.decider.gentle_max
         cal = self.stream.calib
         if gm is None or cal is None or gm == self.sent_threshold:
             return
-        on = int(min(65535, cal.counts(gm)))
-        off = int(min(on, cal.counts(gm * (1 - self.det.p.pressure_deadband))))
+        on = int(min(65535, math.floor(cal.counts(gm))))
+        off = int(min(on, math.ceil(cal.counts(gm * (1 - self.decider.det.p.pressure_deadband)))))
         self.sent_threshold = gm
         await self.stream.src.send(encode_command(C_SET_THRESHOLD, 2, on, off))
 
@@ -168,7 +194,7 @@ class Headless(Sink):
             if e.kind == "state":
                 line = f"state {e.state}"
             elif e.kind in ("alert", "alert_clear"):
-                line = f"{e.kind} {e.alert} {e.value:.1f} N"
+                line = f"{e.kind} {e.alert} {e.value:.1f} N" + (" (late: after a gap)" if e.late else "")
             elif e.kind == "gentle_max":
                 line = f"gentle_max {e.value:.1f} N"
             elif e.kind == "breath":

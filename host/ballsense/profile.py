@@ -108,21 +108,6 @@ def gentle_max_n():
     return load().gentle_max()
 
 
-def choose_gentle_max(given=None, meta=None):
-    """Interim, until the one rule of issue 15 lands on main: the gentle
-    maximum given on the command line, else the one the recording was made
-    with (its meta: given live, or its profile's), else for input without a
-    recorded profile (live, a CSV, an old recording) the active profile's;
-    None: learnt from the first settled hold."""
-    if given is not None:
-        return given
-    if meta is not None and meta.get("gentle_max") is not None:
-        return float(meta["gentle_max"])
-    if meta is not None and "profile" in meta:
-        return from_meta(meta["profile"]).gentle_max()
-    return gentle_max_n()
-
-
 def names():
     return sorted(_read()["people"])
 

@@ -6,17 +6,34 @@
 
 Every record is flushed as written, so a killed recorder loses at most the
 record being written; the reader stops at the last complete record and says
-how much was cut off."""
+how much was cut off.
+
+The notes hold everything the live session used and decided, so that offline
+commands replay it instead of deciding again (see Decisions):
+  {"calibration": {...}}            the calibration chosen (sensor kind included)
+  {"epoch": {n, wire, rate_hz, boot, start, offset_s, dev0_ms}}   each rate, from
+                                    power-on or a rate change (docs/protocol.md)
+  {"gap": {epoch, start, end, t_s}} samples the detector went on without
+  {"lost": {epoch, start, end}}     samples a reboot took before they were sent
+  {"settings": {...}}               the detector's settings (settings.Settings)
+  {"gentle_max": N, "t_s", "source"}  the gentle maximum learnt, and when
+  {"event": {t_s, kind, ...}}       every event the live session raised
+  {"cue": NAME, "text", "t_s"}, {"side", "spot", "t_s"}   the guide
+  {"link": STATE, ...}              link changes
+  {"end": {epoch, seq, t_s}}        the last sample the live detector saw"""
 import json
+import logging
 import os
 import struct
 import time
+from dataclasses import dataclass, field
 
 from ballsense_fw import protocol as P
 from ballsense_fw.decode import cobs_decode
 
 from .errors import UserError
 
+log = logging.getLogger(__name__)
 MAGIC = b"BSREC\x01\n"
 K_FRAME = 1
 K_NOTE = 2
@@ -116,6 +133,90 @@ class Recording:
         if self.corrupt:
             parts.append(f"{self.corrupt} corrupt records skipped")
         return "; ".join(parts)
+
+
+@dataclass
+class Decisions:
+    """What a live session decided, read back from its notes."""
+    epochs: dict = field(default_factory=dict)   # n -> the epoch's note
+    gaps: list = field(default_factory=list)     # (epoch, start, end) given up
+    calibration: dict = None
+    settings: dict = None
+    events: list = None                          # the live events (dicts), None before they were kept
+    end: dict = None                             # {epoch, seq}: where the live detector stopped
+
+    @classmethod
+    def of(cls, notes):
+        d = cls()
+        for n in notes:
+            if "epoch" in n and isinstance(n["epoch"], dict):
+                d.epochs[n["epoch"]["n"]] = n["epoch"]
+            elif "gap" in n:
+                g = n["gap"]
+                d.gaps.append((g["epoch"], g["start"], g["end"]))
+            elif "calibration" in n and d.calibration is None:
+                d.calibration = n["calibration"]
+            elif "settings" in n:
+                d.settings = n["settings"]
+            elif "event" in n:
+                d.events = (d.events or []) + [n["event"]]
+            elif "end" in n:
+                d.end = n["end"]
+        if d.settings is not None and d.events is None:
+            d.events = []  # a live session that raised nothing
+        return d
+
+
+class Recorder:
+    """The recording as a sink: the Stream hands it every wire frame as
+    received and every decision as a note; as a pipeline sink (start,
+    on_batch, stop) it notes the events and the guide's cues, sides and spots.
+    A failing disk (full, gone) stops the recording with one warning: the
+    session matters more than the file."""
+
+    def __init__(self, path=None, meta=None, writer=None):
+        self.w = writer if writer is not None else RecWriter(path, meta)
+        self.path = self.w.path
+        self.error = ""
+        self._guide = None
+
+    def _do(self, fn, *args, **kw):
+        if self.w is None:
+            return
+        try:
+            fn(*args, **kw)
+        except OSError as e:
+            self.error = f"recording stopped: {e.strerror or e} ({self.path}); the session goes on"
+            log.warning(self.error)
+            self.w = None
+
+    def frame(self, raw):
+        if self.w is not None:
+            self._do(self.w.frame, raw)
+
+    def note(self, **fields):
+        if self.w is not None:
+            self._do(self.w.note, **fields)
+
+    def start(self, view):
+        self._guide = (view.cue_n, view.side, view.spot)
+
+    def on_batch(self, view, events):
+        for e in events:
+            self.note(event=dict(e.to_dict(), late=True) if e.late else e.to_dict())
+        cue_n, side, spot = self._guide
+        if view.cue_n != cue_n:
+            self.note(cue=view.cue, text=view.cue_text, t_s=round(view.t_s, 3))
+        if (view.side, view.spot) != (side, spot):
+            self.note(side=view.side, spot=view.spot, t_s=round(view.t_s, 3))
+        self._guide = (view.cue_n, view.side, view.spot)
+
+    def stop(self, view):
+        pass  # closed by whoever opened it, after the link's last backfill
+
+    def close(self):
+        if self.w is not None:
+            self._do(self.w.close)
 
 
 def _read(path):

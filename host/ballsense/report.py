@@ -14,7 +14,8 @@ import os
 import numpy as np
 
 from . import profile as profiles
-from .analysis import run, summarise
+from .analysis import summarise
+from .replay import run
 from .recording import Recording
 from .traces import load as load_trace
 
@@ -79,8 +80,8 @@ def steady(t, comp):
 
 
 def load(path, gentle_max=None):
-    """A .rec (or a CSV) analysed with the gentle maximum `gentle_max`, else the
-    one it was made with (profile.choose_gentle_max)."""
+    """A .rec (or a CSV) analysed with the gentle maximum `gentle_max` (a
+    what-if), else the one it was made with (settings.gentle_max)."""
     path = str(path)
     tr = load_trace(path)
     if not path.endswith(".rec"):
@@ -92,11 +93,11 @@ def load(path, gentle_max=None):
 def from_trace(trace, gentle_max=None, meta=None, notes=(), path=""):
     """A trace analysed; `meta` and `notes` are its recording's (None: a bare
     trace, e.g. a CSV, for which the active profile applies)."""
-    gm = profiles.choose_gentle_max(gentle_max, meta)
-    events, comp, det = run(trace.t, trace.force, trace.gyro, None, gm, creep=trace.sensor == "fsr")
+    events, comp, det = run(trace, gentle_max, profile=profiles.gentle_max_n())  # the recording's own settings
     summary = summarise(trace.t, comp, events)
     summary["gentle_max_n"] = det.gentle_max
-    summary["gentle_max_from"] = "given" if gentle_max is not None else "set" if gm is not None else "learnt"
+    summary["gentle_max_from"] = ("given" if gentle_max is not None else
+                                  "set" if det.gentle.newtons is not None else "learnt")
     return Session(path, trace, comp, summary, meta or {}, list(notes), events)
 
 

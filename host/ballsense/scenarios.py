@@ -20,7 +20,6 @@ cannot lean on one way of breathing or moving:
   * rolling at 0.2-1.2 Hz, swings of 30-60 % with a 1.5-3 Hz ripple;
   * sensor: noise, a glitch of 5-30 ms in every 20 s, FSR creep (the reading
     rises slowly under constant load; labels stay on the true force)."""
-import struct
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,8 +52,9 @@ class Scenario:
         """The trace file the emulated ball's board reads (boards/sim.py)."""
         ch = 4 if gyro else 1
         rows = np.column_stack([self.force, self.gyro]) if gyro else self.force[:, None]
+        from ballsense_fw.boards.sim import trace_header
         with open(path, "wb") as f:
-            f.write(struct.pack("<4sHHB", b"BSIM", 1, RATE_HZ, ch))
+            f.write(trace_header(RATE_HZ, ch))
             f.write(rows.astype("<f4").tobytes())
 
     def state_at(self, t):

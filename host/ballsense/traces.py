@@ -1,14 +1,17 @@
 """Reading traces for analysis: CSV (t_s, force_n, optional gyro) and .rec
-recordings, with clear errors for what cannot be used."""
+recordings, with clear errors for what cannot be used. A recording is
+replayed through the live Intake (stream.py) with the live session's own
+decisions, so analysis sees exactly the samples the live detector saw."""
 import csv
+import gc
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import calibration
 from .errors import UserError, warn
-from .protocol import Assembler, FrameError, decode, RATE_MIN_HZ
-from .recording import Recording
+from .protocol import RATE_MIN_HZ
+from .recording import Decisions, Recording
 
 
 @dataclass
@@ -18,6 +21,10 @@ class Trace:
     gyro: np.ndarray = None   # (n, 3) dps
     sensor: str = "fsr"
     note: str = ""
+    segments: list = None     # [(first index, rate_hz, has gyro)]: where the rate or the IMU changed
+    settings: dict = None     # the live session's detector settings (a recording with a live detector)
+    events: list = None       # ... and the events it raised, as noted
+    notes: list = None        # every note of the recording
 
 
 MIN_RATE_HZ = RATE_MIN_HZ  # the ball's slowest rate; slower is a wrong time column
@@ -114,28 +121,56 @@ def _check(t, force, where, path):
 
 def from_rec(path):
     rec = Recording(path)
-    asm = Assembler()
-    seq, t, counts, gyro = [], [], [], []
-    for raw in rec.frames():
-        try:
-            f = decode(raw)
-        except FrameError:
-            continue
-        for s in asm.feed(f):
-            seq.append(s.seq)
-            t.append(s.t_s)
-            counts.append(s.counts)
-            gyro.append(s.gyro or (0.0, 0.0, 0.0))
-    if len(seq) < 2:
+    notes = rec.notes()
+    dec = Decisions.of(notes)
+    cal = calibration.from_dict(dec.calibration, path) if dec.calibration else None
+    from .stream import Intake
+    # the gaps a live detector went on without are gaps here too; a plain
+    # `record` had no detector, so every sample counts
+    intake = Intake(lambda st, name: cal or calibration.from_status(st, name),
+                    recorded=dec if dec.settings else Decisions(epochs=dec.epochs))
+    runs = []
+    gc.disable()  # a million small objects, none of them garbage: collecting would only rescan them
+    try:
+        for raw in rec.frames():
+            runs += intake.runs(raw)
+        runs += intake.flush_runs()
+    finally:
+        gc.enable()
+    if dec.end:  # where the live detector stopped
+        last = (dec.end["epoch"], dec.end["seq"])
+        runs = [([s for s in run if (s.epoch, s.seq) <= last], *rest) for run, *rest in runs]
+        runs = [r for r in runs if r[0]]
+    batches = intake.batches(runs)
+    n = sum(len(b.seq) for b in batches)
+    if n < 2:
         raise UserError(f"{path}: the recording holds fewer than 2 samples: nothing to analyse")
-    order = np.argsort(seq, kind="stable")
-    used = [n["calibration"] for n in rec.notes() if "calibration" in n]
-    cal = calibration.from_dict(used[0], path) if used else calibration.from_status(asm.status, asm.name)
-    t = np.asarray(t)[order]
-    force = cal.newtons(np.asarray(counts, float)[order])
+    segments, i = [], 0
+    for b in batches:
+        seg = (b.rate_hz, b.gyro is not None)
+        if not segments or segments[-1][1:] != seg:
+            segments.append((i, *seg))
+        i += len(b.seq)
+    t = np.concatenate([b.t_s for b in batches])
+    force = np.concatenate([b.force_n for b in batches])
     _check(t, force, lambda i: f"{path} at {t[i]:.2f} s", path)
+    gyro = None
+    if any(g for _, _, g in segments):
+        gyro = np.concatenate([b.gyro if b.gyro is not None else np.zeros((len(b.seq), 3)) for b in batches])
     note = rec.problems()
     if note:
         note += f"; {len(t)} samples ({t[-1] - t[0]:.2f} s) loaded"
-    has_gyro = bool(asm.status.get("flags", 0) & 1)
-    return Trace(t, force, np.asarray(gyro)[order] if has_gyro else None, cal.sensor, note)
+    settings = dec.settings or _meta_settings(rec.meta, intake.calib.sensor)
+    return Trace(t, force, gyro, intake.calib.sensor, note, segments, settings, dec.events, notes)
+
+
+def _meta_settings(meta, sensor):
+    """A recording without a live detector's settings (made before they were
+    noted, or by `record`): the gentle maximum its meta names, given live or
+    its person's profile; None when it names none."""
+    if meta.get("gentle_max") is not None:
+        gm, source = meta["gentle_max"], "given"
+    else:
+        from .profile import from_meta
+        gm, source = from_meta(meta["profile"]).gentle_max() if "profile" in meta else None, "profile"
+    return None if gm is None else {"gentle_max_n": gm, "gentle_max_source": source, "creep": sensor == "fsr"}

@@ -127,3 +127,61 @@ def test_motor_pulses_while_the_on_ball_alert_is_on_and_led_blinks_for_pairing()
     m, l = levels(False, True)
     assert sum(m) == 0 and 35 <= sum(l) <= 65
     assert sum(1 for a, b in zip(l, l[1:]) if a != b) >= 8  # fast blink: 5 Hz
+
+
+def _data_runs(link):
+    """(epoch, first seq, last seq) of each run of data frames in one epoch."""
+    runs = []
+    for f in _decoded(link):
+        if f["type"] != "data":
+            continue
+        last = f["seq"] + len(f["force"]) - 1
+        if runs and runs[-1][0] == f["epoch"] and runs[-1][2] + 1 == f["seq"]:
+            runs[-1][2] = last
+        else:
+            runs.append([f["epoch"], f["seq"], last])
+    return runs
+
+
+def test_periodic_status_carries_token_0_and_a_reply_the_command_token():
+    app, link = _app()
+    link.inbox = [P.encode_command(P.C_STATUS, 77)]
+    app.service()
+    app.run(max_samples=110)  # 1.1 s: the start's status and a periodic one
+    st = [f for f in _decoded(link) if f["type"] == "status"]
+    assert st[0]["token"] == 77 and st[-1]["token"] == 0 and len(st) >= 3
+
+
+def test_a_rate_change_keeps_ring_and_sequence_and_starts_an_epoch():
+    app, link = _app()
+    app.run(max_samples=120)
+    boot = _decoded(link)[1]
+    assert boot["flags"] & P.F_BOOT_EPOCH and boot["epoch_seq"] == 0
+    before = app.ring.next_seq
+    link.inbox = [P.encode_command(P.C_SET_RATE, 3, 200)]
+    app.service()
+    reply = [f for f in _decoded(link) if f["type"] == "status"][-1]
+    assert (reply["token"], reply["error"], reply["rate_hz"]) == (3, P.E_OK, 200)
+    assert reply["epoch"] == (boot["epoch"] + 1) & 0xFF and reply["epoch_seq"] == before
+    assert not reply["flags"] & P.F_BOOT_EPOCH
+    assert app.ring.cap == 64 * 200 and app.ring.has(0)  # grown, the old samples kept
+    app.run(max_samples=120)
+    runs = _data_runs(link)
+    # the sequence goes on through the change; the frames split there, none mixes epochs
+    assert [r[0] for r in runs] == [boot["epoch"], reply["epoch"]]
+    assert runs[0][1] == 0 and runs[1][1] == runs[0][2] + 1 == before
+    assert app.ring.time_of(before + 10) == (app.ring.time_of(before) + 50) & 0xFFFF  # 5 ms apart now
+    # a backfill across the change still comes back in one epoch per frame
+    link.sent = []
+    link.inbox = [P.encode_command(P.C_BACKFILL, 4, before - 5, 10)]
+    app.service()
+    assert _data_runs(link) == [[boot["epoch"], before - 5, before - 1], [reply["epoch"], before, before + 4]]
+
+
+def test_a_reboot_starts_an_epoch_the_last_boot_did_not_use():
+    app, link = _app()
+    link.inbox = [P.encode_command(P.C_SET_RATE, 3, 50)]
+    app.service()
+    used = app.ring.epoch
+    again, link2 = _app_with(app.cfg)
+    assert again.ring.epoch == (used + 1) & 0xFF and again.ring.from_boot

@@ -143,13 +143,13 @@ def test_squeezes_open_bonding_and_a_new_bond_closes_it():
     t = 0
     for v in [0] * 50 + ([firm + 500] * 25 + [0] * 25) * 3:
         app.ring.push(v, t, 10000)
-        app.pairing.service(app)
+        app.service_pairing()
         app.clock.sleep_us(10000)
         t += 10000
     assert ble.bondable and app.pairing.is_open()
     assert app.status() and D.decode(app.status())["flags"] & P.F_PAIRING
     ble.bonded_now = True  # the stack stored a new host's keys
-    app.pairing.service(app)
+    app.service_pairing()
     assert not ble.bondable and not app.pairing.is_open()
     assert not D.decode(app.status())["flags"] & P.F_PAIRING
 

@@ -25,14 +25,20 @@ def test_vectors_decode():
         assert got == v["decoded"], "%s: %r != %r" % (v["name"], got, v["decoded"])
 
 
+def test_version_1_frames_read_as_epoch_0():
+    for v in VECTORS["legacy"]:
+        got = _norm(D.decode(_unhex(v["hex"])))
+        assert got == v["decoded"], "%s: %r != %r" % (v["name"], got, v["decoded"])
+
+
 def test_vectors_encode():
     for v in VECTORS["frames"]:
         d = v["decoded"]
         t = d["type"]
         if t == "data":
-            b = P.encode_data(d["seq"], d["t_ms"], d["force"])
+            b = P.encode_data(d["seq"], d["t_ms"], d["force"], d["epoch"])
         elif t == "imu":
-            b = P.encode_imu(d["seq"], d["t_ms"], d["step"], d["gyro"])
+            b = P.encode_imu(d["seq"], d["t_ms"], d["step"], d["gyro"], d["epoch"])
         elif t == "status":
             b = P.encode_status(d)
         elif t == "info":
@@ -68,9 +74,16 @@ def test_batch_cut_at_large_jump():
     assert P.batch_len(v, 0, 4, 1) == 1
 
 
-def test_frame_fits_default_att_payload():
+def test_frames_fit_default_att_payload():
     assert P.max_samples(20) == 7
     assert P.data_size(7) <= 20 < P.data_size(8)
+    st = {k: 0 for k in P.STATUS_FIELDS}
+    assert len(P.encode_status(st)) <= 20 and len(P.encode_imu(0, 0, 4, [[0, 0, 0]] * 3)) <= 20
+
+
+def test_alert_delays_in_samples():
+    assert [P.alert_on_samples(r) for r in (15, 100, 200)] == [2, 4, 7]
+    assert [P.alert_off_samples(r) for r in (15, 25, 100, 200)] == [8, 13, 50, 100]
 
 
 def test_unwrap16():

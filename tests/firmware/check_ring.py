@@ -46,3 +46,32 @@ def test_device_time_wraps_like_the_wire():
     for i in range(10):
         r.push(0, (65530000 + i * 10000) % 65536000, 10000)
     assert [r.time_of(i) for i in range(0, 10, 3)] == [65530, 24, 54, 84]
+
+
+def test_grow_keeps_the_samples_and_their_times():
+    r = Ring(10)
+    for i in range(25):
+        r.push(i, i * 10000, 10000)
+    assert r.grow(40) and r.cap == 40
+    assert r.oldest() == 15 and r.values(15, 10, []) == list(range(15, 25))
+    for i in range(25, 50):
+        r.push(i, i * 10000, 10000)
+    assert r.oldest() == 15 and r.values(15, 35, []) == list(range(15, 50))  # 10-14 were gone before
+    for i in range(50, 60):
+        r.push(i, i * 10000, 10000)
+    assert r.oldest() == 20 and r.values(20, 40, []) == list(range(20, 60))
+    assert r.time_of(59) == 590
+
+
+def test_epochs_split_at_a_rate_change():
+    r = Ring(100, epoch=254)
+    for i in range(10):
+        r.push(i, i * 10000, 10000)
+    r.new_epoch()
+    for i in range(10, 20):
+        r.push(i, 100000 + (i - 10) * 5000, 5000)
+    assert (r.epoch, r.epoch_seq, r.from_boot) == (255, 10, False)
+    assert r.epoch_of(9) == 254 and r.epoch_of(10) == 255
+    assert r.epoch_end(3) == 10 and r.epoch_end(12) == 20
+    r.new_epoch()
+    assert r.epoch == 0  # the byte wraps

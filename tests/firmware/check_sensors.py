@@ -68,7 +68,7 @@ def test_trace_keeps_time_past_the_ticks_wrap():
     import struct
     from fakes import VirtualClock
     with open("t.bsim", "wb") as f:
-        f.write(struct.pack("<4sHHB", b"BSIM", 1, 10, 1))
+        f.write(sim.trace_header(10, 1))
         for i in range(20000):  # 2000 s at 10 rows a second
             f.write(struct.pack("<f", float(i)))
     old = sim.clock

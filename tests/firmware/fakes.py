@@ -2,8 +2,11 @@
 # only when slept or stepped) and a link that keeps what is sent.
 
 
+from ballsense_fw.boards.sim_clock import TICKS_MASK
+
+
 class VirtualClock:
-    MASK = (1 << 30) - 1
+    MASK = TICKS_MASK
     HALF = 1 << 29
 
     def __init__(self, overhead_us=0):

@@ -20,7 +20,19 @@ PINS = {"fsr_adc": 0, "battery_adc": 1, "hx711_dout": 2, "hx711_sck": 3,
 VREF_UV = 3300000
 FSR_DIVIDER_OHMS = 330
 HX711_SPS = 80
+# The trace file (host/ballsense/scenarios.py writes it): this header, then
+# rows of float32 (force N, then gyro x, y, z dps with 4 channels)
 MAGIC = b"BSIM"
+TRACE_HEADER = "<4sHHB"  # magic, version 1, rows a second, channels
+TRACE_HEADER_SIZE = 9
+
+
+def trace_header(rate, channels):
+    return struct.pack(TRACE_HEADER, MAGIC, 1, rate, channels)
+
+
+def row_offset(row, channels):
+    return TRACE_HEADER_SIZE + 4 * channels * row
 
 
 def _env(name, default=None):
@@ -52,7 +64,7 @@ class _Trace:
         if not path:
             return
         self.f = open(path, "rb")
-        magic, ver, self.rate, self.ch = struct.unpack("<4sHHB", self.f.read(9))
+        magic, ver, self.rate, self.ch = struct.unpack(TRACE_HEADER, self.f.read(TRACE_HEADER_SIZE))
         if magic != MAGIC or ver != 1:
             raise ValueError("%s is not a ballsense scenario file" % path)
         self.fmt = "<%df" % self.ch
@@ -70,7 +82,7 @@ class _Trace:
             self.i += self.acc_us // self.row_us
             self.acc_us %= self.row_us
         if self.i != self.loaded and (self.rows is None or self.loaded < self.rows - 1):
-            self.f.seek(9 + self.i * self.size)
+            self.f.seek(row_offset(self.i, self.ch))
             b = self.f.read(self.size)
             if len(b) == self.size:
                 r = struct.unpack(self.fmt, b)
@@ -94,11 +106,9 @@ def fault():
 
 def fsr_volts_uv(force_n):
     """Divider output for a force on the ball, from the nominal FSR curve."""
-    if force_n < 0.5:
-        r = 10000000.0  # no contact: megohms
-    else:
-        r = _fsr.NOMINAL_R_1N * force_n ** -_fsr.NOMINAL_ALPHA
-    return VREF_UV * FSR_DIVIDER_OHMS / (FSR_DIVIDER_OHMS + r)
+    if force_n < 0.5:  # no contact: megohms
+        return VREF_UV * FSR_DIVIDER_OHMS / (FSR_DIVIDER_OHMS + 10000000.0)
+    return VREF_UV * _fsr.divider_fraction(force_n, FSR_DIVIDER_OHMS)
 
 
 class _ADC:

@@ -2,7 +2,7 @@
 # (BALLSENSE_SPEED > 1), or under CPython, which has no time.ticks_us.
 import time
 
-_MASK = (1 << 30) - 1
+TICKS_MASK = _MASK = (1 << 30) - 1  # MicroPython's ticks period, less one
 _HALF = 1 << 29
 
 

@@ -10,6 +10,12 @@ NOMINAL_ALPHA = 1.0
 FULL_SCALE = 65535
 
 
+def divider_fraction(force_n, r_m):
+    """The divider's output as a fraction of its supply, for a force on the
+    ball on the nominal curve (calibration.nominal is its inverse)."""
+    return r_m / (r_m + NOMINAL_R_1N * force_n ** -NOMINAL_ALPHA)
+
+
 class FSR:
     def __init__(self, adc, vref_uv, oversample=8):
         self.adc = adc

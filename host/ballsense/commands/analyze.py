@@ -1,4 +1,5 @@
 import json
+import sys
 
 
 def register(sub):
@@ -7,19 +8,23 @@ def register(sub):
     a.add_argument("--json", action="store_true", help="print one JSON object (the default output)")
     a.add_argument("--gentle-max", type=float, default=None, metavar="NEWTONS",
                    help="gentle maximum; without it, the one the recording was made with, else your profile's "
-                   "(ballsense profile), else 1.25 x the first settled hold")
+                   "(ballsense profile), else 1.25 x the first settled hold; for a recording, a what-if")
     a.add_argument("--no-creep", action="store_true", help="the force has no FSR creep (load cell data)")
     a.set_defaults(fn=run)
 
 
 def run(a):
-    from ..analysis import analyze
-    from ..profile import choose_gentle_max
-    from ..recording import Recording
+    from .. import profile
+    from ..analysis import summarise
+    from ..replay import run as replay
     from ..traces import load
 
     tr = load(a.file)  # checked there; --gentle-max by cli.check_args
-    meta = Recording(a.file).meta if a.file.endswith(".rec") else None
-    gm = choose_gentle_max(a.gentle_max, meta)
-    out = analyze(tr.t, tr.force, tr.gyro, gm, creep=not a.no_creep and tr.sensor == "fsr")
+    events, comp, dec = replay(tr, a.gentle_max, creep=False if a.no_creep else None, profile=profile.gentle_max_n())
+    out = summarise(tr.t, comp, events)
+    g = dec.gentle
+    out["gentle_max"] = {"newtons": dec.gentle_max, "source": g.source, "what_if": g.what_if}
+    if g.what_if:
+        out["gentle_max"]["live"] = {"newtons": g.live.newtons, "source": g.live.source}
+        print(f"ballsense: note: {g.words()}", file=sys.stderr)  # a what-if, said so
     print(json.dumps(out))

@@ -31,10 +31,9 @@ async def _summary(stream, pipe, src):
     received, after giving outstanding backfill a moment to arrive."""
     asm = stream.asm
     await stream.drain(10)
-    expected = asm.newest - asm.first + 1 if asm.first is not None else 0
     lat = sorted(stream.latencies_ms)
     pct = lambda q: round(lat[min(len(lat) - 1, int(q * len(lat)))], 1) if lat else None
-    print(json.dumps({"samples_expected": expected, "samples_received": asm.received,
+    print(json.dumps({"samples_expected": asm.expected(), "samples_received": asm.received,
                       "missing": asm.missing_count(), "duplicates": asm.duplicates,
-                      "reconnects": getattr(src, "reconnects", 0),
+                      "reconnects": src.reconnects, "late_events": sum(e.late for e in pipe.events),
                       "latency_ms_p50": pct(0.5), "latency_ms_p95": pct(0.95)}), flush=True)

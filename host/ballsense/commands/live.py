@@ -37,7 +37,8 @@ def run_live(url, a, summary=None):
     given, is called with (stream, pipeline, source) at the end."""
     from .. import profile, sessions
     from ..pipeline import Pipeline, Headless
-    from ..recording import RecWriter
+    from ..recording import Recorder
+    from ..settings import gentle_max
     from ..sinks.sound import Sound
     from ..sources import open_source
     from ..stream import Stream
@@ -60,7 +61,7 @@ def run_live(url, a, summary=None):
         guide = Guide(first_side=a.side or "left")
     path = None if a.no_record else (a.record or str(sessions.new_path()))
     person = profile.load()
-    gentle_max = profile.choose_gentle_max(a.gentle_max)
+    gentle = gentle_max(given=a.gentle_max, profile=person.gentle_max())  # the one rule (settings.py)
 
     async def go():
         async with web or contextlib.nullcontext():
@@ -70,23 +71,18 @@ def run_live(url, a, summary=None):
 
     async def session():
         src = open_source(url)
-        rec = RecWriter(path, sessions.meta(url, "ballsense live", gentle_max=gentle_max,
-                                            profile=person.meta())) if path else None
+        rec = Recorder(path, sessions.meta(url, "ballsense live", gentle_max=gentle.newtons,
+                                           profile=person.meta())) if path else None
         if rec and a.side and not guide:  # the guide notes its own sides
             rec.note(side=a.side, t_s=0.0)
         try:
             async with src:
                 stream = Stream(src, rec)
-                pipe = Pipeline(stream, gentle_max, sinks, guide)
-                try:
-                    await pipe.run(a.seconds)
-                finally:
-                    if rec:
-                        for e in pipe.events:
-                            if e.kind == "gentle_max":
-                                rec.note(gentle_max=e.value)
+                pipe = Pipeline(stream, gentle, sinks + [rec] if rec else sinks, guide)
+                await pipe.run(a.seconds)
                 if summary:
                     await summary(stream, pipe, src)
+                stream.close()
         finally:
             if rec:
                 rec.close()

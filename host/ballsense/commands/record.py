@@ -18,7 +18,7 @@ def run(a):
         return _rec_to_edf(a)
     from .. import profile, sessions
     from ..sources import open_source
-    from ..recording import RecWriter
+    from ..recording import Recorder
     from ..stream import Stream, collect, concat
     from ..sinks.csvfile import write_csv
 
@@ -26,14 +26,14 @@ def run(a):
 
     async def go():
         src = open_source(a.source)
-        rec = RecWriter(a.output, meta) if a.output.endswith(".rec") else None
+        rec = Recorder(a.output, meta) if a.output.endswith(".rec") else None
         try:
             async with src:
                 st = Stream(src, rec)
-                speed = getattr(src, "speed", 1)
-                limit = None if a.seconds is None else a.seconds / speed + 15
+                limit = None if a.seconds is None else a.seconds / src.speed + 15
                 batches = await collect(st, a.seconds, limit)
                 await st.drain(10)  # backfill owed by a link that dropped near the end
+                st.close()
         finally:
             if rec:
                 rec.close()
@@ -49,10 +49,11 @@ def run(a):
         _samples_to_edf(a.output, b, st, dict(meta, started=started), replayed.notes() if replayed else [])
     elif not a.output.endswith(".rec"):
         write_csv(a.output, b.seq, b.t_s, b.force_n, b.gyro)
-    ds = getattr(getattr(src, "deframer", None), "stats", None)
+    gaps = len(st.asm.missing)
     print(f"recorded {len(b.seq)} samples ({b.t_s[-1] - b.t_s[0] + 1 / st.asm.rate_hz:.2f} s at "
-          f"{st.asm.rate_hz} Hz) to {a.output}; missing {st.asm.missing_count()}, duplicates "
-          f"{st.asm.duplicates}, bad frames {st.bad_frames + (ds.bad_frames if ds else 0)}", file=sys.stderr)
+          f"{st.asm.rate_hz} Hz) to {a.output}; missing {st.asm.missing_count()} "
+          f"({gaps} gap{'s' * (gaps != 1)}), duplicates {st.asm.duplicates}, "
+          f"bad frames {st.bad_frames + src.bad_frames}", file=sys.stderr)
 
 
 def _rec_to_edf(a):

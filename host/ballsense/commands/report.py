@@ -13,6 +13,10 @@ def register(sub):
 def run(a):
     from .. import report
 
+    from ..replay import settings_of
     session = report.load(a.recording, a.gentle_max)
+    what_if = settings_of(session.trace, a.gentle_max).gentle.words()
+    if what_if:
+        print(f"ballsense: note: {what_if}", file=sys.stderr)
     (report.write_png if a.output.lower().endswith(".png") else report.write_html)(session, a.output)
     print(f"report written to {a.output}", file=sys.stderr)

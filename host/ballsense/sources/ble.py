@@ -21,6 +21,7 @@ from bleak.exc import BleakError, BleakDeviceNotFoundError
 from ballsense_fw.ble import SERVICE_UUID, DATA_UUID, CONTROL_UUID
 
 from ..errors import UserError
+from . import Source
 
 _ADDRESS = re.compile(r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$")
 BACKOFF_FIRST_S = 0.1
@@ -38,20 +39,17 @@ def is_ball(adv):
     return SERVICE_UUID in [u.lower() for u in adv.service_uuids]
 
 
-class BleSource:
+class BleSource(Source):
+    """ble://[NAME|ADDRESS]: a ball over Bluetooth LE."""
     link = "ble"
+    OPTIONS = {"give_up": float, "scan": float}
 
-    def __init__(self, target="", give_up=60, scan=10, **_):
+    def __init__(self, target="", give_up=60, scan=10):
+        super().__init__()
         self.target = (target or "").strip("/")
-        try:
-            self.give_up_s = float(give_up)
-            self.scan_s = float(scan)
-        except ValueError:
-            raise UserError("ble:// options give_up and scan are seconds, e.g. ble://?give_up=30") from None
-        self.on_link = lambda state, **info: None  # the Stream replaces it
-        self.reconnects = 0
+        self.give_up_s = float(give_up)
+        self.scan_s = float(scan)
         self.notifications = 0
-        self.gave_up = None                 # the message, once we stopped trying
         self.client = None
         self.device = None
         self._q = None
@@ -198,3 +196,6 @@ class BleSource:
         if self.client is not None:
             await self._hang_up(self.client)
             self.client = None
+
+
+SOURCE = BleSource

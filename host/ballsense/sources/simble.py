@@ -17,12 +17,13 @@ import os
 import secrets
 import shutil
 import struct
-import time
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from ballsense_fw.boards import sim
+from ballsense_fw.boards.sim_clock import Clock
 from ballsense_fw.bonds import Bonds
 from ballsense_fw.pairing import FIRM_N, GESTURE_MS
 
@@ -31,6 +32,7 @@ from ..emulation.radio import CENTRAL_ADDRESS
 from ..emulation.dbus import DBusDaemon
 from ..emulation.process import end
 from ..errors import UserError
+from . import FLAG
 from .ble import BleSource
 from .sim import FIRMWARE_DIR, micropython_cmd, write_trace
 
@@ -103,16 +105,15 @@ class SimBall:
         """The emulated hand: `times` firm squeezes, starting lead_s from now,
         written into the force trace the ball's board is reading."""
         t0, speed = open(os.path.join(self.dir, "clock")).read().split()
-        mask = (1 << 30) - 1
-        now = (int(time.monotonic() * 1e6) * int(speed)) & mask  # the ball's ticks_us
-        elapsed = ((now - int(t0) + (1 << 29)) & mask) - (1 << 29)
+        ball = Clock(int(speed))  # the ball's own ticks
+        elapsed = ball.ticks_diff(ball.ticks_us(), int(t0))
         with open(self.trace, "r+b") as f:
-            _, _, rate, ch = struct.unpack("<4sHHB", f.read(9))
+            _, _, rate, ch = struct.unpack(sim.TRACE_HEADER, f.read(sim.TRACE_HEADER_SIZE))
             period = GESTURE_MS / 1000 / (times + 1)  # well inside the gesture window
             start = int((elapsed / 1e6 + lead_s) * rate)
             for k in range(times):
                 for i in range(int(period * rate)):
-                    f.seek(9 + 4 * ch * (start + int(k * period * rate) + i))
+                    f.seek(sim.row_offset(start + int(k * period * rate) + i, ch))
                     f.write(struct.pack("<f", 2 * FIRM_N if i < period * rate / 2 else 0.0))
         return start / rate
 
@@ -148,24 +149,23 @@ def _end(proc):
         proc.stdin.close()
 
 
-def _flag(v):
-    return str(v) not in ("0", "false", "no")
-
-
 class SimBleSource(BleSource):
+    """sim+ble://[SCENARIO]: the emulated ball over emulated BLE."""
     link = "sim-ble"
+    OPTIONS = {"seed": int, "speed": int, "sensor": str, "imu": FLAG, "disconnect_every": float,
+               "interval_ms": float, "per_event": int, "give_up": float, "drop_jitter": float, "paired": FLAG,
+               "scan": float}
 
-    def __init__(self, scenario="session", seed=0, speed=1, sensor="fsr", imu=1, disconnect_every=0,
-                 interval_ms=15, per_event=4, give_up=60, drop_jitter=0, paired=1, **kw):
-        super().__init__(BALL_NAME, give_up=give_up, **kw)
-        try:
-            self.speed = int(speed)
-            self.world = SimBall(scenario, int(seed), self.speed, sensor, _flag(imu), float(disconnect_every),
-                                 float(interval_ms), int(per_event), drop_jitter=float(drop_jitter),
-                                 paired=_flag(paired))
-        except ValueError:
-            raise UserError("sim+ble:// options: seed, speed, per_event are integers; disconnect_every, "
-                            "interval_ms, give_up are seconds/ms, e.g. sim+ble://session?disconnect_every=9") from None
+    def __init__(self, scenario="session", seed=0, speed=1, sensor="fsr", imu=True, disconnect_every=0,
+                 interval_ms=15, per_event=4, give_up=60, drop_jitter=0, paired=True, scan=10):
+        super().__init__(BALL_NAME, give_up=give_up, scan=scan)
+        self.speed = speed
+        self.world = SimBall(scenario, seed, speed, sensor, imu, disconnect_every, interval_ms, per_event,
+                             drop_jitter=drop_jitter, paired=paired)
+
+    @classmethod
+    def from_url(cls, url, rest, options):
+        return cls(rest or "session", **options)
 
     async def __aenter__(self):
         self.world.start()
@@ -193,3 +193,6 @@ class SimBleSource(BleSource):
             return int(t0) if int(speed) == 1 else None
         except (OSError, ValueError, TypeError):
             return None
+
+
+SOURCE = SimBleSource

@@ -261,6 +261,9 @@ def test_analyze_cli_json(tmp_path):
     kinds = {a["kind"] for a in out["alerts"]}
     assert {"pressure_high", "rolling", "slip"} <= kinds
     assert sum(h["knee_drops"] for h in out["holds"]) == sum(1 for _, k in sc.events if k == "knee_drop")
+    assert sum(p["knee_drops"] for p in out["phases"]) == sum(1 for _, k in sc.events if k == "knee_drop")
+    assert {p["kind"] for p in out["phases"]} >= {"settle", "breathe", "knee_drops"}
+    assert [s["spot"] for s in out["spots"]] == list(range(1, len(out["spots"]) + 1))
 
 
 @pytest.mark.parametrize("content,words", [

@@ -1,5 +1,5 @@
 """Offline analysis: a trace streamed through the live detector in chunks,
-summarised as states, holds and alerts (the `analyze` JSON)."""
+summarised as states, holds, spots, phases and alerts (the `analyze` JSON)."""
 import math
 
 import numpy as np
@@ -58,7 +58,40 @@ def summarise(t, comp, events):
                       "mean_force_n": r(float(comp[m].mean())), "peak_force_n": r(float(comp[m].max()))})
     alerts = [{"t_s": r(e.t_s), "kind": e.alert, "force_n": r(e.value)}
               for e in events if e.kind == "alert" and e.alert in ALERT_KINDS]
-    return {"duration_s": r(end - float(t[0])), "states": states, "holds": holds, "alerts": alerts}
+    phases = phase_spans(events, end)
+    return {"duration_s": r(end - float(t[0])), "states": states, "holds": holds, "spots": spots(phases),
+            "phases": phases, "alerts": alerts}
+
+
+def phase_spans(events, end):
+    """The detector's phase events as spans, with their counts (the count an
+    event carries is its number within its phase: phases.py)."""
+    out = []
+    for e in events:
+        if e.kind == "phase":
+            if out:
+                out[-1]["end_s"] = r(e.t_s)
+            out.append({"kind": e.state, "spot": int(e.value), "start_s": r(e.t_s), "end_s": None,
+                        "breaths": 0, "knee_drops": 0})
+        elif e.kind in ("breath", "knee_drop") and out and e.state == out[-1]["kind"]:
+            key = "breaths" if e.kind == "breath" else "knee_drops"
+            out[-1][key] = max(out[-1][key], int(e.value))
+    if out:
+        out[-1]["end_s"] = r(end)
+    return [p for p in out if p["kind"] != "off" and p["end_s"] > p["start_s"]]
+
+
+def spots(phases):
+    """One per placement of the ball: its span and the phases it went through."""
+    out = {}
+    for p in phases:
+        s = out.setdefault(p["spot"], {"spot": p["spot"], "start_s": p["start_s"], "end_s": p["end_s"],
+                                       "breaths": 0, "knee_drops": 0, "phases": []})
+        s["end_s"] = p["end_s"]
+        s["breaths"] += p["breaths"]
+        s["knee_drops"] += p["knee_drops"]
+        s["phases"].append(p["kind"])
+    return list(out.values())
 
 
 def hold_spans(segs, slips):

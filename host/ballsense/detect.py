@@ -20,6 +20,7 @@ from ballsense_fw import protocol as fw_protocol
 from ballsense_fw.sensors import fsr as fw_fsr
 
 from .filters import Diff, GatedMean, Median, RunLength, Sos, Turns
+from .phases import Phases
 
 STATES = ("idle", "settling", "hold", "knee_drop", "rolling")
 TICK_HZ = 10
@@ -100,9 +101,11 @@ class Params:
 @dataclass
 class Event:
     t_s: float
-    kind: str                 # state, breath, knee_drop, slip, lift_off, alert, alert_clear, gentle_max
-    value: float = 0.0        # force N (alerts), count, or the gentle max
-    state: str = ""           # for kind == "state"
+    kind: str                 # state, spot, phase, breath, knee_drop, slip, lift_off, alert, alert_clear,
+                              # gentle_max
+    value: float = 0.0        # force N (alerts), the spot (spot, phase), the count in the phase (breath,
+                              # knee_drop), or the gentle max
+    state: str = ""           # the state (state), or the phase kind (phase, breath, knee_drop): phases.py
     alert: str = ""           # for alerts: pressure_high, rolling, slip
 
     def to_dict(self):
@@ -117,7 +120,7 @@ class Event:
 
 
 _KIND_ORDER = {k: i for i, k in enumerate(
-    ("state", "gentle_max", "breath", "knee_drop", "slip", "lift_off", "alert_clear", "alert"))}
+    ("state", "spot", "phase", "gentle_max", "breath", "knee_drop", "slip", "lift_off", "alert_clear", "alert"))}
 
 
 def ordered(events):
@@ -136,6 +139,12 @@ class _Pressure:
         self.above = RunLength()
         self.below = RunLength()
         self.active = False
+
+    def state(self):
+        return self.above.carry, self.below.carry, self.active
+
+    def restore(self, st):
+        self.above.carry, self.below.carry, self.active = st
 
     def __call__(self, t, f, limit):
         if limit is None:
@@ -180,6 +189,7 @@ class Detector:
         self.idle_run = RunLength()
         self.zero = GatedMean(p.zero_tau_s, rate_hz)
         self.pressure = _Pressure(p, rate_hz)
+        self.alarm_waiting = []  # alarm events the state machine has not seen yet
         self.lp_level = Sos.lowpass(2.0, rate_hz)
         self.diff = Diff(rate_hz)
         self.lp_slope = Sos.lowpass(1.5, rate_hz)
@@ -225,15 +235,27 @@ class Detector:
         g = np.zeros(len(f)) if gyro is None else self.lp_gyro(np.linalg.norm(np.asarray(gyro, float), axis=1))
         idx = np.flatnonzero((self.n + np.arange(len(f))) % self.step == 0)
         self.n += len(f)
-        gm, split, events = self.gentle_max, len(f), []
+        # the alarm first, so the state machine sees a spike at the tick after
+        # it; a gentle max learnt at a tick applies from the next sample on
+        gm, snap = self.gentle_max, self.pressure.state()
+        alarm = self.pressure(t, f, gm)
+        waiting = self.alarm_waiting + alarm  # raised after the last tick: the machine sees them next
+        events, j = [], 0
         for i in idx:
+            while j < len(waiting) and waiting[j].t_s <= t[i]:
+                self.m.alarm(waiting[j])
+                j += 1
             new, self.n_turns_tick = int(turns[i] - self.n_turns_tick), int(turns[i])
             events += self.m.tick(_Tick(t[i], level[i], slope[i], jerk[i], new, g[i], fs[i]))
-            if self.gentle_max != gm and split == len(f):
-                split = i + 1  # a gentle max learnt here applies from the next sample
-        events += self.pressure(t[:split], f[:split], gm)
-        events += self.pressure(t[split:], f[split:], self.gentle_max)
-        return ordered(events)
+            if self.gentle_max != gm:
+                split = i + 1
+                self.pressure.restore(snap)
+                alarm = self.pressure(t[:split], f[:split], gm)  # the same alerts as before, up to here
+                gm = self.gentle_max
+                alarm += self.pressure(t[split:], f[split:], gm)
+                waiting = waiting[:j] + [e for e in alarm if e.t_s > t[i]]
+        self.alarm_waiting = waiting[j:]
+        return ordered(events + alarm)
 
     def _surge_turns(self, med, f):
         """The ball crossing the muscle's bands makes the force surge: its rate
@@ -284,6 +306,8 @@ class _Machine:
         self.learn = []             # levels during the first steady hold (gentle max)
         self.has_gyro = False
         self.out = []
+        self.phases = Phases(Event)
+        self.pressing = False       # a pressure_high alert is on
 
     def _set(self, t, state):
         if state != self.state:
@@ -291,8 +315,21 @@ class _Machine:
             self.since = t
             self.out.append(Event(t, "state", state=state))
 
+    def alarm(self, e):
+        """A pressure_high alert (seen before the next tick): a spike, after
+        which the breaths are counted afresh. The hold keeps its settled level
+        (a spike returns to it, and rolling is judged against it)."""
+        self.pressing = e.kind == "alert"  # settled only once it is over
+        if e.kind == "alert" and self.state in ("hold", "knee_drop"):
+            self.phases.mistake(e.t_s, "spike")
+            self.exc = None
+
     def tick(self, k):
+        out = self._tick(k) + self.phases.take()
         self.out = []
+        return out
+
+    def _tick(self, k):
         p = self.p
         dt = 1.0 / TICK_HZ
         self.hist.append((k.t, k.level, k.raw, k.slope))
@@ -302,11 +339,13 @@ class _Machine:
             if was and self.state != "idle":
                 self._last_knee(k.t)
                 self.out.append(Event(k.t, "lift_off"))
+                self.phases.lift_off(k.t)
             self._reset_contact()
             self._set(k.t, "idle")
             return self.out
         if self.state == "idle":
             self._set(k.t, "settling")
+            self.phases.contact(k.t)
             self.base = None
         ref = max(self.base or k.level, p.contact_on_n)
         self.still_for = self.still_for + dt if k.slope < p.settled_slope * ref else 0.0
@@ -314,9 +353,10 @@ class _Machine:
         if self._slip(k, ref) or self._rolling(k, ref, dt):
             return self.out
         if self.state == "settling":
-            if self.still_for >= p.settled_s:
+            if self.still_for >= p.settled_s and not self.pressing:
                 self.base = k.level
                 self._set(k.t, "hold")
+                self.phases.held(k.t)
             return self.out
         self._hold(k, dt)
         return self.out
@@ -344,6 +384,7 @@ class _Machine:
             self.quiet_for = self.quiet_for + dt if calm else 0.0
             if self.quiet_for >= p.roll_off_s:
                 self._set(k.t, "settling")
+                self.phases.roll_end(k.t)
                 self.base = None
                 self.hist.clear()
                 self.turned.clear()
@@ -352,6 +393,7 @@ class _Machine:
             return True
         if on:
             self._set(k.t, "rolling")
+            self.phases.mistake(k.t, "rolling")
             self.quiet_for = 0.0
             self.exc = None
             self.slip_at = None
@@ -399,6 +441,7 @@ class _Machine:
             if k.t - t0 >= p.slip_confirm_s:
                 self.slip_at = None
                 self.out.append(Event(t0, "slip"))
+                self.phases.mistake(t0, "slip")
                 self.out.append(Event(k.t, "alert", k.raw, alert="slip"))
                 self._set(k.t, "settling")
                 self.base = None
@@ -454,13 +497,14 @@ class _Machine:
         start, peak, sign, _ = e
         dur = t - start
         if p.breath_max <= peak <= p.knee_max and p.knee_min_s <= dur <= p.knee_max_s:
-            self.out.append(Event(start + dur / 2, "knee_drop"))
+            self.phases.knees(start)
+            self.phases.knee_drop(start + dur / 2)
             self.knee_until = t + p.knee_hold_s
             if self.state != "knee_drop":
                 self._set(t, "knee_drop")
         elif (sign < 0 and peak < p.breath_max and dur >= p.breath_min_s and self.state == "hold"
               and t > self.knee_until):
-            self.out.append(Event(start + dur / 2, "breath"))
+            self.phases.breath(start + dur / 2)
 
     def _last_knee(self, t):
         """A knee drop still under way when the ball is lifted: count it if it
@@ -468,7 +512,7 @@ class _Machine:
         in its last second or so)."""
         e = self.exc
         if e and e[3] is not None and e[3] <= t - self.p.lift_s and e[3] - e[0] >= 0.3:
-            self.out.append(Event(e[0] + 2.0, "knee_drop"))
+            self.phases.knee_drop(e[0] + 2.0)
 
     def _learn(self, k):
         det = self.det

@@ -19,8 +19,10 @@ class View:
     force_n: float = 0.0
     state: str = "idle"
     gentle_max: float = None
-    breaths: int = 0          # in the current hold
-    knee_drops: int = 0
+    breaths: int = 0          # in the current phase (breathe or resettle)
+    knee_drops: int = 0       # in the current knee_drops phase
+    phase: str = "off"        # the technique's phase (phases.py), from the detector's phase events
+    phase_since: float = None  # ... and when it began (device time; can be a few s before it was seen)
     hold_since: float = None  # device time the current hold began
     alert: str = ""           # pressure_high, rolling, slip, or ""
     alert_since: float = 0.0
@@ -104,16 +106,20 @@ class Pipeline:
     def _event(self, v, e):
         if e.kind == "state":
             if e.state in ("settling", "hold", "knee_drop") and v.state in ("idle", "rolling"):
-                v.hold_since, v.breaths, v.knee_drops = e.t_s, 0, 0
+                v.hold_since = e.t_s
             if e.state in ("idle", "rolling"):
                 v.hold_since = None
             v.state = e.state
-        elif e.kind == "breath":
-            v.breaths += 1
-        elif e.kind == "knee_drop":
-            v.knee_drops += 1
+        elif e.kind == "spot":
+            v.spot = int(e.value)
+        elif e.kind == "phase":
+            v.phase, v.phase_since, v.breaths, v.knee_drops = e.state, e.t_s, 0, 0
+        elif e.kind == "breath" and e.state == v.phase:
+            v.breaths = int(e.value)   # its number in the phase
+        elif e.kind == "knee_drop" and e.state == v.phase:
+            v.knee_drops = int(e.value)
         elif e.kind == "slip":
-            v.hold_since, v.breaths, v.knee_drops = e.t_s, 0, 0
+            v.hold_since = e.t_s
         elif e.kind == "gentle_max":
             v.gentle_max = e.value
             self.gentle_max = e.value
@@ -166,9 +172,13 @@ class Headless(Sink):
             elif e.kind == "gentle_max":
                 line = f"gentle_max {e.value:.1f} N"
             elif e.kind == "breath":
-                line = f"breath {view.breaths}"
+                line = f"breath {e.value:.0f} ({e.state})"
             elif e.kind == "knee_drop":
-                line = f"knee_drop {view.knee_drops}"
+                line = f"knee_drop {e.value:.0f}"
+            elif e.kind == "phase":
+                line = f"phase {e.state} (spot {e.value:.0f})"
+            elif e.kind == "spot":
+                line = f"spot {e.value:.0f}"
             else:
                 line = e.kind
             print(f"{e.t_s:8.2f} {line}", file=self.out, flush=True)

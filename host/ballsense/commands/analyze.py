@@ -2,7 +2,7 @@ import json
 
 
 def register(sub):
-    a = sub.add_parser("analyze", help="states, holds and alerts of a recording (.csv or .rec)")
+    a = sub.add_parser("analyze", help="states, holds, spots, phases and alerts of a recording (.csv or .rec)")
     a.add_argument("file", help="CSV with t_s,force_n [,gyro_dps | gx_dps,gy_dps,gz_dps] or a .rec recording")
     a.add_argument("--json", action="store_true", help="print one JSON object (the default output)")
     a.add_argument("--gentle-max", type=float, default=None, metavar="NEWTONS",

@@ -23,6 +23,8 @@ GLYPHS = {  # 5 rows each
 }
 STATE_WORDS = {"idle": "NO LOAD", "settling": "SETTLING", "hold": "HOLDING STILL",
                "knee_drop": "KNEE DROPS", "rolling": "ROLLING"}
+PHASE_WORDS = {"off": "", "settle": "settling in", "breathe": "sink and breathe", "knee_drops": "knee drops",
+               "rolling": "rolling", "resettle": "re-settle and breathe"}
 ALERT_WORDS = {"pressure_high": ("EASE OFF", "Pressure above your gentle range"),
                "rolling": ("HOLD STILL", "Stop rolling: let the ball sink in"),
                "slip": ("RE-SETTLE", "The ball slipped: settle it back in place")}
@@ -71,7 +73,9 @@ def render(v, width=110, height=32):
     hold = f"{v.t_s - v.hold_since:4.0f} s" if v.hold_since is not None else "  -"
     stats.add_row(Text(STATE_WORDS.get(v.state, v.state.upper()), style="bold yellow"),
                   f"breaths {v.breaths}", f"knee drops {v.knee_drops}", f"hold {hold}")
-    where = f"{v.side} side, spot {v.spot}" if v.side else ""
+    where = f"{v.side} side, spot {v.spot}" if v.side else (f"spot {v.spot}" if v.spot else "")
+    if PHASE_WORDS.get(v.phase, v.phase):
+        where += (": " if where else "") + PHASE_WORDS.get(v.phase, v.phase)
     batt = f"battery {v.battery}%" if v.battery is not None else ""
     stats.add_row(where, f"link {v.link}", batt, f"alerts {v.alerts}")
     parts = [Align.center(force), Align.center(kg), Text(""), bar(v.force_n, v.gentle_max, width - 6),
@@ -86,7 +90,7 @@ def _shown(v):
     """What the view displays, at the precision it displays it."""
     hold = int(v.t_s - v.hold_since) if v.hold_since is not None else None
     return (round(max(v.force_n, 0)), v.state, v.breaths, v.knee_drops, hold, v.alert, v.cue_text, v.link,
-            v.battery, v.alerts, v.side, v.spot, v.gentle_max and round(v.gentle_max), int(v.t_s))
+            v.battery, v.alerts, v.side, v.spot, v.phase, v.gentle_max and round(v.gentle_max), int(v.t_s))
 
 
 class Screen(Sink):

@@ -107,6 +107,12 @@ class Event:
                               # knee_drop), or the gentle max
     state: str = ""           # the state (state), or the phase kind (phase, breath, knee_drop): phases.py
     alert: str = ""           # for alerts: pressure_high, rolling, slip
+    at: float = None          # when the detector raised it (device time): t_s, or later for an
+                              # event stamped in the past (a breath, a phase); the guide speaks then
+
+    def __post_init__(self):
+        if self.at is None:
+            self.at = self.t_s
 
     def to_dict(self):
         d = {"t_s": round(self.t_s, 3), "kind": self.kind}
@@ -326,6 +332,8 @@ class _Machine:
 
     def tick(self, k):
         out = self._tick(k) + self.phases.take()
+        for e in out:
+            e.at = k.t
         self.out = []
         return out
 

@@ -32,8 +32,9 @@ class View:
     name: str = ""
     side: str = ""
     spot: int = 0
-    cue: str = ""             # the guide's current cue (a name in sinks/sound.py CUES)
-    cue_text: str = ""        # ... and what it says on screen
+    cue: str = ""             # the guide's current cue (a name in cues.CUES)
+    cue_text: str = ""        # ... what it says on screen
+    cue_count: int = 0        # ... and its count (the knee drop it counts)
     cue_n: int = 0            # bumped for every new cue, repeated ones too
     history: list = field(default_factory=list)  # (t, force) for plots, last minute
 
@@ -97,10 +98,8 @@ class Pipeline:
         if v.alert in ("rolling", "slip") and v.t_s - v.alert_since > ALERT_SHOW_S:
             v.alert = ""
         if self.guide:
-            side = v.side
-            self.guide.step(v, evs)
-            if v.side != side:
-                self.stream._record("note", side=v.side, t_s=v.t_s)
+            for c in self.guide.step(v, evs):
+                self.stream._record("note", cue=c.cue, t_s=round(c.t_s, 3), side=c.side, spot=c.spot)
         self.events += evs
 
     def _event(self, v, e):

@@ -8,13 +8,22 @@ def register(sub):
     a.add_argument("--gentle-max", type=float, default=None, metavar="NEWTONS",
                    help="gentle maximum; without it, 1.25 x the first settled hold")
     a.add_argument("--no-creep", action="store_true", help="the force has no FSR creep (load cell data)")
+    a.add_argument("--guide", action="store_true", help="also run the guide over it: adds the cues it says")
+    a.add_argument("--side", choices=("left", "right"), default=None,
+                   help="side the guide starts with (default: the recording's, else left)")
     a.set_defaults(fn=run)
 
 
 def run(a):
-    from ..analysis import analyze
+    from ..analysis import run as detect, summarise
     from ..traces import load
 
     tr = load(a.file)  # checked there; --gentle-max by cli.check_args
-    out = analyze(tr.t, tr.force, tr.gyro, a.gentle_max, creep=not a.no_creep and tr.sensor == "fsr")
+    events, comp, _ = detect(tr.t, tr.force, tr.gyro, None, a.gentle_max,
+                             creep=not a.no_creep and tr.sensor == "fsr")
+    out = summarise(tr.t, comp, events)
+    if a.guide:
+        from .. import guide
+        side = a.side or guide.first_side(a.file)
+        out["cues"] = [c.to_dict() for c in guide.run(events, side, float(tr.t[0]))]
     print(json.dumps(out))

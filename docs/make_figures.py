@@ -1,7 +1,9 @@
 """Regenerates the pictures in docs/ and the README:
     .venv/bin/python docs/make_figures.py
 live.svg (the terminal view, exported by rich), report.png (a report of the
-demo session), detection.png (ground truth against detected states)."""
+demo session), programme.png (two weeks of sessions, as `history -o` draws
+them), detection.png (ground truth against detected states)."""
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from rich.console import Console  # noqa: E402
 
-from ballsense import report, scenarios  # noqa: E402
+from ballsense import history, report, scenarios  # noqa: E402
 from ballsense.evaluate import sample  # noqa: E402
 from ballsense.pipeline import View  # noqa: E402
 from ballsense.sinks.screen import render  # noqa: E402
@@ -34,12 +36,28 @@ def live_svg():
     c.save_svg(OUT / "live_alert.svg", title="ballsense live: alert")
 
 
+PERSON = {"name": "Ann", "body_mass_kg": 70.0}
+
+
 def report_png():
     sc = scenarios.demo(1)
     t, f, g = sample(sc)
-    tr = Trace(t, f, g)
-    summary, comp = report.build(tr)
-    report.write_png(tr, comp, summary, OUT / "report.png")
+    meta = {"started": "2024-05-03T07:45:00+0200", "source": "ble://ballsense", "profile": PERSON}
+    s = report.from_trace(Trace(t, f, g), None, meta, [{"side": "left", "t_s": 0.0}])
+    report.write_png(s, OUT / "report.png")
+
+
+def programme_png():
+    """Two weeks: three days missed, the mistakes dying out."""
+    start, sessions = dt.date(2024, 5, 1), []
+    for day in (0, 1, 2, 4, 5, 7, 8, 9, 10, 12, 13):
+        for k, side in enumerate(("left", "right")):
+            sc = scenarios.session(10 * day + k, spots=2, mistakes=day < 6)
+            t, f, g = sample(sc)
+            meta = {"started": f"{start + dt.timedelta(day)}T08:{10 + 20 * k}:00+0200", "profile": PERSON}
+            sessions.append(report.from_trace(Trace(t, f, g), None, meta, [{"side": side, "t_s": 0.0}]))
+    prog = history.build(sessions, today=dt.date(2024, 6, 1), person=report.profiles.from_meta(PERSON))
+    history.write_png(prog, OUT / "programme.png")
 
 
 def detection_png():
@@ -75,5 +93,6 @@ if __name__ == "__main__":
     OUT.mkdir(exist_ok=True)
     live_svg()
     report_png()
+    programme_png()
     detection_png()
     print("written:", ", ".join(sorted(p.name for p in OUT.iterdir())))

@@ -6,7 +6,6 @@ import struct
 import subprocess
 import sys
 import time
-import wave
 
 import numpy as np
 import pytest
@@ -102,18 +101,3 @@ def test_live_view_in_a_terminal():
         subprocess.run([tmux, "kill-session", "-t", name], capture_output=True)
 
 
-def test_history_table_csv_and_plot(demo_rec, tmp_path):
-    rec, _ = demo_rec
-    junk = tmp_path / "junk.rec"
-    junk.write_bytes(b"not a recording")
-    out_csv, out_png = tmp_path / "h.csv", tmp_path / "h.png"
-    r = subprocess.run(BALLSENSE + ["history", str(rec), str(junk), "--csv", str(out_csv), "-o", str(out_png)],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    assert "skipped" in r.stdout and "junk.rec" in r.stdout
-    rows = out_csv.read_text().splitlines()
-    assert rows[0].startswith("day,minutes,left_min,right_min,holds,alerts") and len(rows) == 2
-    day, minutes, left, right, holds, alerts, _ = rows[1].split(",")
-    assert abs(float(minutes) - 1.5) < 0.05 and float(left) > 1.0 and int(holds) >= 1 and int(alerts) >= 1
-    w, h = _png_size(out_png)
-    assert w >= 800 and h >= 400

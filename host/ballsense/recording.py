@@ -29,7 +29,7 @@ class RecWriter:
         self.f = os.fdopen(fd, "wb")
         self.t0 = time.monotonic()
         self.last_sync = self.t0
-        meta = dict(meta or {}, started=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        meta = dict({"started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, **(meta or {}))  # a given start kept
         self.f.write(MAGIC + json.dumps(meta).encode() + b"\n")
         self.f.flush()
 

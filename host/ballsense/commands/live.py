@@ -10,9 +10,11 @@ def add_view_options(p):
     p.add_argument("--record", metavar="FILE", help="record here (default: a new file in your data folder)")
     p.add_argument("--no-record", action="store_true", help="do not record")
     p.add_argument("--gentle-max", type=float, default=None, metavar="NEWTONS",
-                   help="your gentle maximum; default: 1.25 x your first settled hold")
+                   help="your gentle maximum; default: your profile's (ballsense profile), else 1.25 x your "
+                   "first settled hold")
     p.add_argument("--guide", action="store_true", help="walk the guided QL release")
-    p.add_argument("--side", choices=("left", "right"), default="left", help="side to start with (--guide)")
+    p.add_argument("--side", choices=("left", "right"), default=None,
+                   help="the side treated (with --guide: the side to start with, default left)")
 
 
 RECORD_OUTPUT = {"record": (".rec",)}  # checked by cli.check_args
@@ -28,9 +30,9 @@ def register(sub):
 def run_live(url, a, summary=None):
     """The live pipeline with the sinks the options ask for. `summary`, if
     given, is called with (stream, pipeline, source) at the end."""
+    from .. import profile, sessions
     from ..pipeline import Pipeline, Headless
     from ..recording import RecWriter
-    from ..sessions import new_path
     from ..sinks.sound import Sound
     from ..sources import open_source
     from ..stream import Stream
@@ -43,16 +45,21 @@ def run_live(url, a, summary=None):
     guide = None
     if a.guide:
         from ..guide import Guide
-        guide = Guide(first_side=a.side)
-    path = None if a.no_record else (a.record or str(new_path()))
+        guide = Guide(first_side=a.side or "left")
+    path = None if a.no_record else (a.record or str(sessions.new_path()))
+    person = profile.load()
+    gentle_max = profile.choose_gentle_max(a.gentle_max)
 
     async def go():
         src = open_source(url)
-        rec = RecWriter(path, {"source": url, "tool": "ballsense live", "gentle_max": a.gentle_max}) if path else None
+        rec = RecWriter(path, sessions.meta(url, "ballsense live", gentle_max=gentle_max,
+                                            profile=person.meta())) if path else None
+        if rec and a.side and not guide:  # the guide notes its own sides
+            rec.note(side=a.side, t_s=0.0)
         try:
             async with src:
                 stream = Stream(src, rec)
-                pipe = Pipeline(stream, a.gentle_max, sinks, guide)
+                pipe = Pipeline(stream, gentle_max, sinks, guide)
                 try:
                     await pipe.run(a.seconds)
                 finally:

@@ -51,6 +51,7 @@ class Guide:
         self.finished = False
         self.recent = {}            # alert -> times
         self.said = []              # every cue, in order
+        self.marks = []             # the side each spot is taken to be on, from its contact
         self._out = []
 
     @property
@@ -80,6 +81,7 @@ class Guide:
         t = e.at
         if e.kind == "spot":
             self.spot, self.spot_start, self.worked, self.breaths_said = int(e.value), e.t_s, False, False
+            self.marks.append({"t_s": round(e.t_s, 3), "spot": self.spot, "side": self.side})
         elif e.kind == "phase":
             self._phase(t, e.state, e.t_s)
         elif e.kind == "breath" and e.state in ("breathe", "resettle"):
@@ -133,13 +135,15 @@ class Guide:
 
     def step(self, v, events):
         """Live: the cues these events prompt go on the View (the newest
-        shows); -> those cues, for the recording."""
+        shows); -> the notes for the recording: each cue, and the side each
+        new spot is taken to be on."""
+        marks = len(self.marks)
         said = (self.begin(0.0) if not self.said else []) + self.feed(events)  # live device time starts at 0
         for s in said:
             v.cue, v.cue_text, v.cue_count = s.cue, s.text, s.count
             v.cue_n += 1
         v.side = self.side
-        return said
+        return self.marks[marks:] + [dict(s.to_dict(), side=s.side, spot=s.spot) for s in said]
 
 
 def run(events, first_side="left", t0=0.0):

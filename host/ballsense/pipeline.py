@@ -98,8 +98,8 @@ class Pipeline:
         if v.alert in ("rolling", "slip") and v.t_s - v.alert_since > ALERT_SHOW_S:
             v.alert = ""
         if self.guide:
-            for c in self.guide.step(v, evs):
-                self.stream._record("note", cue=c.cue, t_s=round(c.t_s, 3), side=c.side, spot=c.spot)
+            for note in self.guide.step(v, evs):
+                self.stream._record("note", **note)
         self.events += evs
 
     def _event(self, v, e):

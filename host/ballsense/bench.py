@@ -97,6 +97,24 @@ def analyze_speed(runs):
     return len(f) / statistics.median(walls), statistics.median(walls)
 
 
+LIVE = CLI + ["live", "sim://session?seed=1", "--quiet", "--no-record"]
+
+
+def _cpu_s(pid):
+    """CPU seconds of one process, all its threads (utime + stime): not its
+    children, so the emulated ball's own process is not counted."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _steady_cpu(p, seconds):
+    """Percent of one core over the steady part of a `seconds` run."""
+    time.sleep(5)
+    c0, t0 = _cpu_s(p.pid), time.monotonic()
+    time.sleep(seconds - 8)
+    return 100 * (_cpu_s(p.pid) - c0) / (time.monotonic() - t0)
+
+
 def live_cpu(seconds):
     """CPU of `ballsense live` (full-screen view on a 110x32 terminal, 100 Hz,
     the emulated ball's own process not counted), percent of one core, over
@@ -104,22 +122,70 @@ def live_cpu(seconds):
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 32, 110, 0, 0))
     env = dict(os.environ, TERM="xterm-256color")
-    p = subprocess.Popen(CLI + ["live", "sim://session?seed=1", "--quiet", "--no-record", "--seconds", str(seconds)],
-                         stdin=slave, stdout=slave, stderr=slave, env=env)
+    p = subprocess.Popen(LIVE + ["--seconds", str(seconds)], stdin=slave, stdout=slave, stderr=slave, env=env)
     os.close(slave)
     threading.Thread(target=_drain, args=(master,), daemon=True).start()
-    tick = os.sysconf("SC_CLK_TCK")
-
-    def cpu():
-        fields = open(f"/proc/{p.pid}/stat").read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
-
-    time.sleep(5)
-    c0, t0 = cpu(), time.monotonic()
-    time.sleep(seconds - 8)
-    c1, t1 = cpu(), time.monotonic()
+    cpu = _steady_cpu(p, seconds)
     p.wait(30)
-    return 100 * (c1 - c0) / (t1 - t0)
+    return cpu
+
+
+def live_cpu_headless(seconds):
+    """The same with one line per event instead of the full-screen view: the
+    terminal output `--web` keeps, so the web view's own cost is the difference."""
+    p = subprocess.Popen(LIVE + ["--headless", "--seconds", str(seconds)], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL)
+    threading.Thread(target=_drain, args=(p.stdout.fileno(),), daemon=True).start()
+    cpu = _steady_cpu(p, seconds)
+    p.wait(30)
+    return cpu
+
+
+# The real browser the phone view is measured and tested in: Debian's chromium
+# driven by Playwright (its own browser download is not used).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PHONE = {"width": 390, "height": 844}  # a phone in portrait, CSS pixels
+
+
+def phone_page(browser, viewport=PHONE):
+    return browser.new_page(viewport=viewport, is_mobile=True, has_touch=True, device_scale_factor=2)
+
+
+def web_figures(seconds):
+    """`ballsense live --web --headless` with one phone-sized Chromium page
+    open: the CPU of the ballsense process, and for every frame the browser
+    painted, host event (the pipeline's on_batch) to the browser painting it.
+    Both times are taken on the host's clock: the page aligns its own with
+    Cristian's algorithm (best of 20 round trips to the server's /clock, so
+    the error is at most half the best trip, reported too)."""
+    from playwright.sync_api import sync_playwright
+    p = subprocess.Popen(LIVE + ["--web", "127.0.0.1:0", "--headless", "--seconds", str(seconds)],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        url = next(line.strip() for line in p.stdout if line.startswith("http://"))
+        threading.Thread(target=_drain, args=(p.stdout.fileno(),), daemon=True).start()
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = phone_page(browser)
+            page.goto(url)
+            cpu = _steady_cpu(p, seconds)
+            s0, log, s1 = page.evaluate("ballsense.sync(20)"), page.evaluate("ballsense.log"), \
+                page.evaluate("ballsense.sync(20)")
+            browser.close()
+    finally:
+        p.wait(30)
+    offset = (s0["offset"] + s1["offset"]) / 2
+    lat = [paint + offset - host for seq, host, dom, paint, alert in log if paint is not None]
+    seqs = [e[0] for e in log]
+    span_s = (log[-1][2] - log[0][2]) / 1000 if len(log) > 1 else 0
+    return {"web_update_latency_p95_ms": p95(lat),
+            "web_update_latency_median_ms": round(statistics.median(lat), 1) if lat else None,
+            "web_updates_per_s": round(len(log) / span_s, 1) if span_s else None,
+            "web_frames_skipped": sum(b - a - 1 for a, b in zip(seqs, seqs[1:])),
+            "web_clock_sync_error_ms": round(max(s0["rtt"], s1["rtt"]) / 2, 2),
+            "live_cpu_percent_web": round(cpu, 2)}
 
 
 def _drain(fd):
@@ -177,6 +243,11 @@ def run(quick=False, ble=True):
     out["analyze_samples_per_s"] = round(sps)
     out["analyze_one_hour_s"] = round(wall, 2)
     out["live_cpu_percent"] = round(live_cpu(15 if quick else 30), 2)
+    out["live_cpu_percent_headless"] = round(live_cpu_headless(15 if quick else 30), 2)
+    try:
+        out.update(web_figures(15 if quick else 30))
+    except ImportError as e:  # playwright is in the test extra
+        out["web_unavailable"] = f"{e}: pip install -e '.[test]'"
     st = asyncio.run(_heap(15 if quick else 60))
     out["firmware_min_free_heap_bytes"] = st.get("min_free_heap")
     out["bytes_per_sample"] = round(st["bytes_per_sample"], 3)  # an ordinary session, 20-byte frames

@@ -1,4 +1,5 @@
 import asyncio
+import contextlib
 import sys
 
 
@@ -15,6 +16,10 @@ def add_view_options(p):
     p.add_argument("--guide", action="store_true", help="walk the guided QL release")
     p.add_argument("--side", choices=("left", "right"), default=None,
                    help="the side treated (with --guide: the side to start with, default left)")
+    p.add_argument("--web", metavar="[HOST:]PORT",
+                   help="also serve the phone view (read-only) at PORT, on 127.0.0.1 unless you name a host "
+                        "(any other needs the key in the printed URL / QR code); the terminal then prints the "
+                        "URL and one line per event")
 
 
 RECORD_OUTPUT = {"record": (".rec",)}  # checked by cli.check_args
@@ -37,8 +42,15 @@ def run_live(url, a, summary=None):
     from ..sources import open_source
     from ..stream import Stream
 
-    sinks = [Headless()] if a.headless else [_screen()]
+    web = None
+    if getattr(a, "web", None):
+        from ..sinks.web import Web, parse_address
+        web = Web(*parse_address(a.web))
+    # the phone is the view: the terminal keeps the page's address in sight
+    sinks = [Headless()] if a.headless or web else [_screen()]
     sinks.append(Sound(quiet=a.quiet or a.headless and not sys.stdout.isatty()))
+    if web:
+        sinks.insert(0, web)  # first: an alert reaches the phone before the host starts a player
     if a.plot:
         from ..sinks.plot import Plot
         sinks.append(Plot())
@@ -51,6 +63,12 @@ def run_live(url, a, summary=None):
     gentle_max = profile.choose_gentle_max(a.gentle_max)
 
     async def go():
+        async with web or contextlib.nullcontext():
+            if web:
+                web.announce()
+            return await session()
+
+    async def session():
         src = open_source(url)
         rec = RecWriter(path, sessions.meta(url, "ballsense live", gentle_max=gentle_max,
                                             profile=person.meta())) if path else None

@@ -13,6 +13,9 @@ from rich.text import Text
 from ..pipeline import Sink
 
 REFRESH_HZ = 3  # enough for a number read from the floor; alerts redraw at once
+G = 9.81        # newtons per kilogram on the ball
+BAR_SCALE = 1.5  # the force bar runs to 1.5 x the gentle max ...
+BAR_GENTLE_DEFAULT = 200.0  # ... or, before one is known, to 1.5 x this
 GLYPHS = {  # 5 rows each
     "0": ["█████", "█   █", "█   █", "█   █", "█████"], "1": ["  ██ ", "   █ ", "   █ ", "   █ ", "  ███"],
     "2": ["█████", "    █", "█████", "█    ", "█████"], "3": ["█████", "    █", " ████", "    █", "█████"],
@@ -40,10 +43,15 @@ def big(text, scale=1):
     return "\n".join(rows)
 
 
+def bar_top(gentle_max):
+    """The force at the right end of the bar (the terminal's and the phone's)."""
+    return (gentle_max or BAR_GENTLE_DEFAULT) * BAR_SCALE
+
+
 def bar(force, gentle_max, width):
     """Force on a 0..1.5 x gentle max scale; the gentle band green, above red,
     the gentle maximum a white tick. Built from a few runs, not per cell."""
-    top = (gentle_max or 200.0) * 1.5
+    top = bar_top(gentle_max)
     fill = int(min(max(force, 0), top) / top * width)
     gm_at = min(int((gentle_max or top) / top * width), width - 1)
     t = Text()
@@ -65,7 +73,7 @@ def render(v, width=110, height=32):
                      Align.center(Text("newtons", style="bold white")))
         return Panel(body, style="bold white on red", title="ALERT", height=height, padding=(1, 2))
     force = Text(big(f"{max(v.force_n, 0):4.0f}", scale), style="bold cyan")
-    kg = Text(f"newtons   ({v.force_n / 9.81:4.1f} kg on the ball)", style="bold")
+    kg = Text(f"newtons   ({v.force_n / G:4.1f} kg on the ball)", style="bold")
     gm = f"gentle max {v.gentle_max:.0f} N" if v.gentle_max else "gentle max: learning from your first hold"
     stats = Table.grid(padding=(0, 4))
     for _ in range(4):

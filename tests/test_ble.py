@@ -2,8 +2,11 @@
 Unix port with the stand-in `bluetooth` module, the emulated radio, the
 emulated BlueZ on a private dbus-daemon, and bleak's BlueZ backend unmodified."""
 import asyncio
+import os
 import re
+import shutil
 import subprocess
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -21,6 +24,36 @@ pytestmark = pytest.mark.usefixtures("micropython")
 
 def run(coro):
     return asyncio.run(coro)
+
+
+def debian_tool(name, package="bluez"):
+    """A tool from Debian (.ci/run installs it): a failure under CI=true, else a skip."""
+    path = shutil.which(name)
+    if path is None:
+        msg = f"{name} is not installed (apt-get install {package}; .ci/run does)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
+
+
+@contextmanager
+def emulated(ball=True, **kw):
+    """The emulated world (private bus, BlueZ, radio) with the firmware's ball,
+    or with no ball (ball=False: a test starts its own MicroPython peripheral
+    on world.radio_port)."""
+    from ballsense.sources.simble import SimBall
+
+    class World(SimBall):
+        def start_ball(self):
+            if ball:
+                super().start_ball()
+
+    world = World(**kw).start()
+    try:
+        yield world
+    finally:
+        world.stop()
 
 
 async def record(url, seconds, drain_s=15, during=None):
@@ -70,12 +103,8 @@ def test_advertisement_fits_and_carries_uuid_battery_and_name():
 
 def test_scan_lists_the_emulated_ball():
     from ballsense.commands.scan import scan
-    from ballsense.sources.simble import SimBall
-    world = SimBall().start()
-    try:
+    with emulated():
         balls = run(scan(2.0))
-    finally:
-        world.stop()
     assert len(balls) == 1
     b = balls[0]
     assert b["name"] == "ballsense-sim" and b["address"] == "C0:FF:EE:BA:11:01"
@@ -123,14 +152,8 @@ def test_a_ball_that_never_comes_back_ends_the_stream_and_keeps_the_data():
 
 
 def test_ble_source_names_the_ball_it_could_not_find():
-    from ballsense.sources.simble import SimBall
-    world = SimBall().start()
-
     async def go():
         async with open_source("ble://someone-else?scan=1.5"):
             pass
-    try:
-        with pytest.raises(UserError, match="no ballsense ball found by Bluetooth"):
-            run(go())
-    finally:
-        world.stop()
+    with emulated(), pytest.raises(UserError, match="no ballsense ball found by Bluetooth"):
+        run(go())

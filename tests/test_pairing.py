@@ -74,8 +74,8 @@ def test_without_a_bond_drops_are_not_repaired_and_with_one_they_are():
             await collect(st, 12, 60)
             await st.drain(8)
             return st.asm.missing_count(), src.reconnects
-    lost_unpaired, r1 = asyncio.run(go("sim+ble://idle?paired=0&disconnect_every=4"))
-    lost_paired, r2 = asyncio.run(go("sim+ble://idle?paired=1&disconnect_every=4"))
+    lost_unpaired, r1 = asyncio.run(go("sim+ble://idle?paired=0&disconnect_every=3&speed=2"))
+    lost_paired, r2 = asyncio.run(go("sim+ble://idle?paired=1&disconnect_every=3&speed=2"))
     assert r1 >= 1 and r2 >= 1
     assert lost_unpaired > 20   # backfill refused: what the drop swallowed stays missing
     assert lost_paired == 0

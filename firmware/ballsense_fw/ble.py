@@ -94,7 +94,8 @@ class BleLink:
         self.app = app
         self.ble = bluetooth.BLE()
         self.ble.active(True)
-        self.ble.config(gap_name=app.cfg["name"], mtu=MTU_WANTED)
+        self._gap_name = app.cfg["name"]
+        self.ble.config(gap_name=self._gap_name, mtu=MTU_WANTED)
         # Security: LE Secure Connections, Just Works (the ball has no display
         # or keys; the squeeze gesture is the physical check). Bonding is off
         # except while the pairing window is open (set_bondable).
@@ -190,7 +191,11 @@ class BleLink:
             self.ble.config(bond=on)
 
     def _advertise(self):
-        adv, resp = adv_payloads(self.app.cfg["name"], self.app.board.battery_pct())
+        name = self.app.cfg["name"]
+        if name != self._gap_name:  # renamed: the GAP Device Name a central reads on connecting too
+            self._gap_name = name
+            self.ble.config(gap_name=name)
+        adv, resp = adv_payloads(name, self.app.board.battery_pct())
         self.ble.gap_advertise(_ADV_INTERVAL_US, adv_data=adv, resp_data=resp)
 
     def send(self, frame):

@@ -60,6 +60,10 @@ def programme_png():
     history.write_png(prog, OUT / "programme.png")
 
 
+PHASE_COLORS = {"off": "#ffffff", "settle": "#fff3c4", "breathe": "#d8f0d8", "knee_drops": "#cfe3ff",
+                "rolling": "#f8c8c8", "resettle": "#e6d8f5"}
+
+
 def detection_png():
     sc = scenarios.session(3)
     t, f, g = sample(sc)
@@ -67,23 +71,25 @@ def detection_png():
     ev, comp, _ = run(t, f, g, 100, sc.gentle_max_n)
     out = summarise(t, comp, ev)
     fig, (a1, a2) = plt.subplots(2, 1, figsize=(12, 5.5), sharex=True, dpi=100)
-    for ax, states, title in ((a1, [dict(start_s=s, end_s=e, state=st) for s, e, st in sc.states], "ground truth"),
-                              (a2, out["states"], "detected")):
-        for s in states:
-            ax.axvspan(s["start_s"], s["end_s"], color=report.COLORS[s["state"]], lw=0)
+    truth = [dict(start_s=s, end_s=e, kind=k) for s, e, k, _ in sc.phases]
+    for ax, phases, title in ((a1, truth, "ground truth"), (a2, out["phases"], "detected (streaming)")):
+        for p in phases:
+            ax.axvspan(p["start_s"], p["end_s"], color=PHASE_COLORS[p["kind"]], lw=0)
         ax.plot(t, comp if ax is a2 else sc.true_force[::2], lw=0.7, color="#1f4e79")
         ax.axhline(sc.gentle_max_n, color="red", ls="--", lw=0.8)
         ax.set_ylabel("N")
         ax.set_title(title, fontsize=9, loc="left")
     for x, k in sc.events:
         if k in ("breath", "knee_drop"):
-            a1.plot([x], [sc.load_n * 0.3], "|", color="k")
+            a1.plot([x], [sc.load_n * (0.3 if k == "breath" else 0.2)], "|", color="k")
     for e in ev:
         if e.kind in ("breath", "knee_drop"):
-            a2.plot([e.t_s], [sc.load_n * 0.3], "|", color="k")
+            a2.plot([e.t_s], [sc.load_n * (0.3 if e.kind == "breath" else 0.2)], "|", color="k")
         if e.kind == "alert":
             a2.plot([e.t_s], [e.value], "v", color=report.ALERT_MARK[e.alert][1])
-    a2.set_xlabel("time (s)   | = breath or knee drop, triangles = alerts")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for k, c in PHASE_COLORS.items() if k != "off"]
+    a1.legend(handles, [k for k in PHASE_COLORS if k != "off"], fontsize=7, ncol=5, loc="upper right")
+    a2.set_xlabel("time (s)   | = breath (upper) or knee drop (lower), triangles = alerts")
     fig.tight_layout()
     fig.savefig(OUT / "detection.png")
     plt.close(fig)

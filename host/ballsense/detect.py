@@ -19,12 +19,15 @@ import numpy as np
 from ballsense_fw import protocol as fw_protocol
 from ballsense_fw.sensors import fsr as fw_fsr
 
+from .breaths import Counter
 from .filters import Diff, GatedMean, Median, RunLength, Sos, Turns
 from .phases import Phases
 
 STATES = ("idle", "settling", "hold", "knee_drop", "rolling")
 TICK_HZ = 10
 SURGE_HZ = 3.0          # the force low-passed to this keeps surges of a few a second, drops most noise
+BREATH_HZ = 0.8         # breaths are at most 30 a minute (0.5 Hz): the counter sees the level below this
+LEVEL_HZ = 2.0          # the smoothed level the state machine works on
 
 
 def median_window(seconds, rate_hz):
@@ -37,13 +40,17 @@ def median_window(seconds, rate_hz):
 def noise_gains(k, k_state, rate_hz):
     """White noise of sigma 1 through this detector's own chains, measured once
     per (windows, rate) on a fixed draw: -> (rms the k-sample median takes away,
-    rms of the surge (k_state median, SURGE_HZ low-pass, d/dt) in load per s)."""
+    rms of the surge (k_state median, SURGE_HZ low-pass, d/dt) in load per s,
+    rms of what the breath counter sees (k_state median, BREATH_HZ low-pass))."""
     x = np.random.default_rng(0).normal(0.0, 1.0, 40000)
     median = Median(k)
     med = median(x)
     took = median.centre - med
-    surge = Diff(rate_hz)(Sos.lowpass(SURGE_HZ, rate_hz)(Median(k_state)(x)))
-    return float(np.sqrt(np.mean(took[2000:] ** 2))), float(np.std(surge[2000:]))
+    state = Median(k_state)(x)
+    surge = Diff(rate_hz)(Sos.lowpass(SURGE_HZ, rate_hz)(state))
+    breath = Sos.lowpass(BREATH_HZ, rate_hz)(state)
+    return (float(np.sqrt(np.mean(took[2000:] ** 2))), float(np.std(surge[2000:])),
+            float(np.std(breath[2000:])))
 
 
 @dataclass(frozen=True)
@@ -79,18 +86,17 @@ class Params:
     moving_noise: float = 1.6         # moving: smoothed |rate| above settled_slope and this many sigma
     noise_tau_s: float = 5.0          # the sensor's noise is followed this slowly ...
     noise_clip: float = 0.05          # ... and a median residual beyond this fraction of load is a glitch
-    roll_swing_s: float = 6.0         # or: two swings beyond knee_max across the level within this
+    roll_swing_s: float = 1.0         # or, within this: a swing over roll_swing of the level, beyond
+    roll_swing: float = 0.4           # roll_cross either side of it (knee drops swing one way, or 10 %
+    roll_cross: float = 0.1           # back) ...
+    roll_high: float = 0.22           # ... and went beyond this (knee drops reach 8-20 %), or
+    roll_back: float = 0.02           # came back this far from the later extreme (a lift-off does not)
     roll_jerk: float = 0.02           # force only: 1-6 Hz ripple RMS (fraction of level) under which ...
     roll_off_s: float = 1.5           # ... or gyro calm, for this long -> rolling is over
-    breath_dip: float = 0.01          # inhale dip, fraction of level
-    breath_max: float = 0.06          # larger than this is a knee drop, not a breath
-    breath_min_s: float = 0.8         # an inhale dips for longer than this (a glitch, 0.3 s at most)
-    knee_start: float = 0.03          # a rise this big may be a knee drop
-    knee_max: float = 0.3             # a swing beyond this is pressing, not a knee drop
-    lift_s: float = 1.6               # a lift-off takes up to this long
-    knee_min_s: float = 1.5
-    knee_max_s: float = 12.0
+    roll_ref_s: float = 4.0           # force only, never held still: rolling against this long's median
+    knee_max: float = 0.3             # a swing beyond this is pressing, not a knee drop (rolling's swings)
     knee_hold_s: float = 4.0          # knee_drop state lasts this long after a drop
+    count_after_s: float = 1.0        # breaths are counted afresh this long after a spike is over
     slip_drop: float = 0.45           # force falls by this fraction of the level ...
     slip_within_s: float = 0.2        # ... within this time, from stillness ...
     slip_level_s: float = 0.3         # ... the level falls by half as much within this time (a
@@ -180,6 +186,8 @@ class _Tick:
     turns: int        # surge turns (rate of change reversing) since the last tick
     gyro: float       # dps (0 without IMU)
     raw: float        # median-filtered, creep-compensated force, N
+    breath: float     # the force in the band of breaths and knee drops (BREATH_HZ low-pass), N
+    breath_noise: float  # ... and the sensor noise's rms in it, N
 
 
 class Detector:
@@ -190,13 +198,14 @@ class Detector:
         self.creep = creep
         self.median = Median(median_window(p.median_s, rate_hz))
         self.median_state = Median(median_window(p.glitch_s, rate_hz))
-        self.takes, self.surge_gain = noise_gains(self.median.k, self.median_state.k, rate_hz)
+        self.takes, self.surge_gain, self.breath_gain = noise_gains(self.median.k, self.median_state.k, rate_hz)
         self.contact_run = RunLength()
         self.idle_run = RunLength()
         self.zero = GatedMean(p.zero_tau_s, rate_hz)
         self.pressure = _Pressure(p, rate_hz)
         self.alarm_waiting = []  # alarm events the state machine has not seen yet
-        self.lp_level = Sos.lowpass(2.0, rate_hz)
+        self.lp_level = Sos.lowpass(LEVEL_HZ, rate_hz)
+        self.lp_breath = Sos.lowpass(BREATH_HZ, rate_hz)
         self.diff = Diff(rate_hz)
         self.lp_slope = Sos.lowpass(1.5, rate_hz)
         self.bp_jerk = Sos.bandpass(1.0, 6.0, rate_hz)
@@ -207,6 +216,7 @@ class Detector:
         self.lp_moving = Sos.lowpass(SURGE_HZ, rate_hz)
         self.lp_load = Sos.lowpass(0.2, rate_hz)      # the load of the last few seconds
         self.noise = GatedMean(p.noise_tau_s, rate_hz)
+        self.noise_ticks = 0.0                        # ... and its estimate at the ticks (_tick_noise)
         self.turns = Turns(rate_hz, p.roll_share, p.roll_share_tau_s)
         self.n_turns = self.n_turns_tick = 0          # turns seen, and up to the last tick
         self.step = max(1, round(rate_hz / TICK_HZ))
@@ -231,10 +241,17 @@ class Detector:
         # away longer glitches than the alarm, which must be fast
         fs = (self.median_state(raw) - zero) * gain
         level = self.lp_level(fs)
+        breath = self.lp_breath(fs)
         slope = self.lp_slope(np.abs(self.diff(level)))
         jerk = np.sqrt(np.maximum(self.lp_jerk(self.bp_jerk(fs) ** 2), 0))
         # force only (with a gyro the rotation decides alone): surge turns
-        turn = self._surge_turns(med, fs) if gyro is None else np.zeros(len(f), bool)
+        if gyro is None:
+            load = np.abs(self.lp_load(fs))  # the load of the last few seconds
+            sigma = self._noise(med, load) / self.takes  # the sensor's noise, N
+            turn = self._surge_turns(fs, load, sigma * self.surge_gain)
+        else:
+            turn = np.zeros(len(f), bool)
+        took = self.median.centre - med  # what the alarm's median took away: noise, where the force is monotonic
         turns = self.n_turns + np.cumsum(turn)
         self.n_turns = int(turns[-1]) if len(turns) else self.n_turns
         self.m.has_gyro = gyro is not None
@@ -252,7 +269,8 @@ class Detector:
                 self.m.alarm(waiting[j])
                 j += 1
             new, self.n_turns_tick = int(turns[i] - self.n_turns_tick), int(turns[i])
-            events += self.m.tick(_Tick(t[i], level[i], slope[i], jerk[i], new, g[i], fs[i]))
+            events += self.m.tick(_Tick(t[i], level[i], slope[i], jerk[i], new, g[i], fs[i],
+                                             breath[i], self._tick_noise(took[i], level[i])))
             if self.gentle_max != gm:
                 split = i + 1
                 self.pressure.restore(snap)
@@ -263,15 +281,14 @@ class Detector:
         self.alarm_waiting = waiting[j:]
         return ordered(events + alarm)
 
-    def _surge_turns(self, med, f):
+    def _surge_turns(self, f, load, sigma):
         """The ball crossing the muscle's bands makes the force surge: its rate
         of change rises and falls again and again, where a press rises and
         stops once. -> True where the rate turned (filters.Turns) while the
-        force moved, by more than a share of the load and than the noise."""
+        force moved, by more than a share of the load and than the noise
+        (sigma: the noise's rms in the surge, N/s)."""
         p = self.p
-        load = np.abs(self.lp_load(f))
         surge = self.d_surge(self.lp_surge(f))
-        sigma = self._noise(med, load) / self.takes * self.surge_gain
         moving = self.lp_moving(np.abs(surge)) > np.maximum(p.settled_slope * load, p.moving_noise * sigma)
         floor = np.maximum(p.roll_surge * load, p.roll_snr * sigma)
         return self.turns(surge, floor, moving)
@@ -281,6 +298,15 @@ class Detector:
         is monotonic it takes nothing, so this is the sensor's noise alone."""
         r2 = np.minimum((self.median.centre - med) ** 2, (self.p.noise_clip * load) ** 2)
         return np.sqrt(self.noise(r2, load > self.p.contact_on_n))
+
+    def _tick_noise(self, took, level):
+        """The sensor's noise in the breath band, N, for the breath counter:
+        the median's residual as in _noise, sampled at the ticks (ten a
+        second are plenty for a floor, and cost nothing per sample)."""
+        if level > self.p.contact_on_n:
+            r2 = min(took * took, (self.p.noise_clip * level) ** 2)
+            self.noise_ticks += (r2 - self.noise_ticks) / (self.p.noise_tau_s * TICK_HZ)
+        return float(np.sqrt(self.noise_ticks)) / self.takes * self.breath_gain
 
     def _zero(self, f):
         """Zero drift: the reading of the unloaded ball (idle for a second or
@@ -302,11 +328,12 @@ class _Machine:
         self.contact = False
         self.base = None            # the hold's settled level
         self.still_for = 0.0
-        self.hist = deque(maxlen=int(p.roll_swing_s * TICK_HZ))  # (t, level, raw, slope)
+        self.hist = deque(maxlen=int(6.0 * TICK_HZ))  # (t, level, raw, slope)
         self.turned = deque(maxlen=int(p.roll_turns_s * TICK_HZ))  # surge turns per tick
         self.gyro_for = 0.0
         self.quiet_for = 0.0
-        self.exc = None             # breath-band excursion: [start, peak |d|/base, sign]
+        self.counter = Counter()    # breaths and knee drops (breaths.py)
+        self.count_from = None      # when the counter starts afresh (None: counting)
         self.knee_until = -1.0
         self.slip_at = None         # a drop waiting for confirmation: (t, lowest level since)
         self.learn = []             # levels during the first steady hold (gentle max)
@@ -327,8 +354,10 @@ class _Machine:
         (a spike returns to it, and rolling is judged against it)."""
         self.pressing = e.kind == "alert"  # settled only once it is over
         if e.kind == "alert" and self.state in ("hold", "knee_drop"):
+            self._flush()
             self.phases.mistake(e.t_s, "spike")
-            self.exc = None
+        if e.kind == "alert_clear":
+            self.count_from = e.t_s + self.p.count_after_s
 
     def tick(self, k):
         out = self._tick(k) + self.phases.take()
@@ -342,10 +371,12 @@ class _Machine:
         dt = 1.0 / TICK_HZ
         self.hist.append((k.t, k.level, k.raw, k.slope))
         was = self.contact
-        self.contact = k.level > (p.contact_off_n if was else p.contact_on_n)
+        # contact is lost when the reading too is under 5 N: the smoothed level
+        # undershoots a deep, sudden fall (a slip to 6-8 N) by a few newtons
+        self.contact = k.level > (p.contact_off_n if was else p.contact_on_n) or (was and k.raw > p.contact_off_n)
         if not self.contact:
             if was and self.state != "idle":
-                self._last_knee(k.t)
+                self._flush()
                 self.out.append(Event(k.t, "lift_off"))
                 self.phases.lift_off(k.t)
             self._reset_contact()
@@ -365,13 +396,13 @@ class _Machine:
                 self.base = k.level
                 self._set(k.t, "hold")
                 self.phases.held(k.t)
+                self.count_from = k.t
             return self.out
         self._hold(k, dt)
         return self.out
 
     def _reset_contact(self):
         self.base = None
-        self.exc = None
         self.gyro_for = self.quiet_for = 0.0
         self.turned.clear()
         self.slip_at = None
@@ -401,40 +432,58 @@ class _Machine:
             return True
         if on:
             self._set(k.t, "rolling")
+            self._flush()
             self.phases.mistake(k.t, "rolling")
             self.quiet_for = 0.0
-            self.exc = None
             self.slip_at = None
             self.out.append(Event(k.t, "alert", k.raw, alert="rolling"))
             return True
         return False
+
+    def _roll_ref(self):
+        """What rolling is judged against: the settled level, or (rolling
+        before the ball was ever held still) the median level of the last
+        roll_ref_s of contact, once there is that much."""
+        if self.base is not None:
+            return self.base
+        n = int(self.p.roll_ref_s * TICK_HZ)
+        if len(self.hist) < n:
+            return None
+        return float(np.median([h[1] for h in list(self.hist)[-n:]]))
 
     def _surging(self):
         """Force only, from a settled hold: the force surged (its rate of change
         turned) roll_turns times within roll_turns_s, where a press, a lift or a
         glitch turns at most twice, and it moved far: more than breaths do, and
         faster than a knee drop."""
-        if self.base is None or sum(self.turned) < self.p.roll_turns:
+        ref = self._roll_ref()
+        if ref is None or sum(self.turned) < self.p.roll_turns:
             return False
         levels = [h[1] for h in list(self.hist)[-len(self.turned):]]
-        return max(levels) - min(levels) > self.p.roll_range * self.base
+        return max(levels) - min(levels) > self.p.roll_range * ref
 
     def _swings(self):
-        """Force only: two swings across the hold's level, each beyond the
-        largest knee drop, within roll_swing_s (rolling with no surges)."""
-        if self.base is None or len(self.hist) < 10:
+        """Force only: within roll_swing_s the level swung through the hold's
+        level, beyond roll_cross either side and over roll_swing from one
+        extreme to the other, and turned back (rolling's swings beyond its
+        surges; a knee drop swings one way, a rocked knee 10 % back, a press
+        only up, a slip or a lift-off only down)."""
+        n = int(self.p.roll_swing_s * TICK_HZ)
+        b = self._roll_ref()
+        if b is None or len(self.hist) < n:
             return False
-        hi, lo = self.base * (1 + self.p.knee_max), self.base * (1 - self.p.knee_max)
-        levels = [h[1] for h in self.hist]
-        if max(levels) <= hi or min(levels) >= lo:
-            return False  # no swing beyond both sides: the usual case, quickly
-        side, swings = 0, 0
-        for lev in levels:
-            s = 1 if lev > hi else (-1 if lev < lo else 0)
-            if s and s != side:
-                swings += side != 0
-                side = s
-        return swings >= 2
+        levels = [h[1] for h in list(self.hist)[-n:]]
+        hi, lo = max(levels), min(levels)
+        p = self.p
+        if not (hi - lo > p.roll_swing * b and hi > (1 + p.roll_cross) * b > (1 - p.roll_cross) * b > lo):
+            return False
+        # ... and went higher than a knee drop goes, or turned back from its
+        # later extreme (a lift-off straight after a knee drop falls on)
+        if hi > (1 + p.roll_high) * b:
+            return True
+        last = levels[-1]
+        back = last - lo if levels.index(lo) > levels.index(hi) else hi - last
+        return back > p.roll_back * b
 
     # -- slip: a sudden fall from stillness that does not end in lift-off
     def _slip(self, k, ref):
@@ -449,11 +498,11 @@ class _Machine:
             if k.t - t0 >= p.slip_confirm_s:
                 self.slip_at = None
                 self.out.append(Event(t0, "slip"))
+                self._flush()
                 self.phases.mistake(t0, "slip")
                 self.out.append(Event(k.t, "alert", k.raw, alert="slip"))
                 self._set(k.t, "settling")
                 self.base = None
-                self.exc = None
                 self.hist.clear()
                 return True
             return True
@@ -482,45 +531,25 @@ class _Machine:
             base += (k.level - base) * dt / 5.0
             self.base = base
         self._learn(k)
-        d = (k.level - base) / base
-        e = self.exc
-        if e is None:
-            # breaths dip (the inhale lifts the body); a rise is only a knee drop
-            if d < -p.breath_dip or d > p.knee_start:
-                self.exc = [k.t, abs(d), 1 if d > 0 else -1, None]
+        if self.pressing or (self.count_from is not None and k.t < self.count_from):
             return
-        if abs(d) > e[1] and (d > 0) == (e[2] > 0):
-            e[1] = abs(d)
-            if e[3] is None and e[1] >= p.breath_max:
-                e[3] = k.t  # when it became too big for a breath
-        # ends back near the level, or (knee drops come back to back) in the
-        # valley between two big swings
-        low = p.breath_dip / 2 if e[1] < p.breath_max else max(p.breath_dip / 2, 0.4 * e[1])
-        if abs(d) < low or (d > 0) != (e[2] > 0) or k.t - e[0] > p.knee_max_s:
-            self.exc = None
-            self._excursion(k.t, e)
+        if self.count_from is not None:
+            self.counter.reset(k.t)
+            self.count_from = None
+        breaths, drops, began = self.counter.tick(float(k.t), float(k.breath / base - 1),
+                                                  float(k.breath_noise / base))
+        if began is not None:
+            self.phases.knees(began)
+        for t in breaths:
+            self.phases.breath(t)
+        for t in drops:
+            if self.phases.knee_drop(t):
+                self.knee_until = k.t + p.knee_hold_s
+                self._set(k.t, "knee_drop")
 
-    def _excursion(self, t, e):
-        p = self.p
-        start, peak, sign, _ = e
-        dur = t - start
-        if p.breath_max <= peak <= p.knee_max and p.knee_min_s <= dur <= p.knee_max_s:
-            self.phases.knees(start)
-            self.phases.knee_drop(start + dur / 2)
-            self.knee_until = t + p.knee_hold_s
-            if self.state != "knee_drop":
-                self._set(t, "knee_drop")
-        elif (sign < 0 and peak < p.breath_max and dur >= p.breath_min_s and self.state == "hold"
-              and t > self.knee_until):
-            self.phases.breath(start + dur / 2)
-
-    def _last_knee(self, t):
-        """A knee drop still under way when the ball is lifted: count it if it
-        was big well before the lift-off began (a lift-off alone gets big only
-        in its last second or so)."""
-        e = self.exc
-        if e and e[3] is not None and e[3] <= t - self.p.lift_s and e[3] - e[0] >= 0.3:
-            self.phases.knee_drop(e[0] + 2.0)
+    def _flush(self):
+        for t in self.counter.flush():
+            self.phases.breath(t)
 
     def _learn(self, k):
         det = self.det

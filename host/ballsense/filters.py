@@ -170,3 +170,4 @@ class Turns:
             out[s:s + block] = np.maximum.accumulate(np.maximum(a[s:s + block] * g, p)) / g
             p = out[min(s + block, len(a)) - 1]
         return out
+

@@ -39,6 +39,7 @@ class Phases:
         self.event = event          # detect.Event, passed in to keep the import one way
         self.spot = 0
         self.cur = Phase("off", 0, float("-inf"))
+        self.last_count = float("-inf")  # the last breath or knee drop raised: a phase starts after it
         self.out = []
 
     @property
@@ -46,7 +47,7 @@ class Phases:
         return self.cur.kind
 
     def _begin(self, t, kind):
-        t = max(t, self.cur.start)  # phases never overlap, even stamped in the past
+        t = max(t, self.cur.start, self.last_count + 0.01)  # never overlapping, even stamped in the past
         self.cur = Phase(kind, self.spot, t)
         self.out.append(self.event(t, "phase", float(self.spot), state=kind))
 
@@ -62,8 +63,9 @@ class Phases:
 
     def mistake(self, t, what):
         """A spike (pressure_high), a slip or rolling."""
-        if self.kind != "off" and not (what == "spike" and self.kind == "rolling"):
-            self._begin(t, MISTAKES[what])
+        if self.kind == "off" or (what == "spike" and self.kind in ("rolling", "knee_drops")):
+            return  # a knee drop pressing too hard is alerted, and the knee drops go on
+        self._begin(t, MISTAKES[what])
 
     def roll_end(self, t):
         if self.kind == "rolling":
@@ -81,6 +83,7 @@ class Phases:
     def breath(self, t):
         if self.kind in BREATHING and t >= self.cur.start:
             self.cur.breaths += 1
+            self.last_count = t
             self.out.append(self.event(t, "breath", float(self.cur.breaths), state=self.kind))
             return True
         return False
@@ -88,6 +91,7 @@ class Phases:
     def knee_drop(self, t):
         if self.kind == "knee_drops" and t >= self.cur.start:
             self.cur.knee_drops += 1
+            self.last_count = t
             self.out.append(self.event(t, "knee_drop", float(self.cur.knee_drops), state=self.kind))
             return True
         return False

@@ -163,3 +163,15 @@ def test_live_batches_and_offline_give_the_same_cues():
     assert said == [dict(c.to_dict(), side=c.side, spot=c.spot) for c in offline]
     assert v.cue == offline[-1].cue and v.side == offline[-1].side
     check_move_on(offline, spans(sc))
+
+
+def test_repeated_alerts_remind_of_the_safety_line_at_most_once_a_minute():
+    """Twice the same alert within a minute: the stop-if-it-hurts line; a roll
+    pressing past the range at every swing does not repeat it every swing."""
+    from ballsense.detect import Event
+    g = guide.Guide()
+    g.begin(0.0)
+    presses = [Event(t, "alert", 150.0, alert="pressure_high") for t in (70, 80, 82.5, 85, 87.5, 90, 150, 152)]
+    said = g.feed(presses)
+    assert [(c.t_s, c.cue) for c in said] == [(80, "safety"), (152, "safety")]
+    assert "stop" in said[0].text.lower() and not any("harder" in c.text for c in g.said)

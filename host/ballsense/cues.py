@@ -31,9 +31,9 @@ CUES = {c.name: c for c in (
         "Lie on your back, knees bent. Roll onto the ball until it takes some weight, then let it sink in.",
         ((392, 0.25),)),
     Cue("breathe", "Hold still. Breathe slowly.",
-        "Hold still and breathe slowly. Let each exhale sink you a little further.", ((440, 0.3),)),
-    Cue("resettle", "Settled again. Breathe slowly.",
-        "Settled again: hold still and breathe slowly. The breath count starts over.", ((440, 0.15), (523, 0.25))),
+        "Hold still and take 5 to 10 slow breaths. Let each exhale sink you a little further.", ((440, 0.3),)),
+    Cue("resettle", "Let it settle again. Breathe slowly.",
+        "Let the ball settle again, then breathe slowly. The breath count starts over.", ((440, 0.15), (523, 0.25))),
     Cue("breaths_done", "Breaths done. Now the knee drops.",
         "Breaths done. Let the top knee drop out a few centimetres and back, slowly, about 5 times.",
         ((523, 0.2), (659, 0.35))),
@@ -57,11 +57,7 @@ def spoken(name, count=0):
     return CUES[name].spoken
 
 
-def text(name, count=0, of=0):
+def text(name, count=0):
     """The words on screen, with the count where the cue has one."""
     t = CUES[name].text
-    if name == "knee_count" and count:
-        return f"Knee drop {count}. " + t
-    if name in ("breathe", "resettle") and of:
-        return t + f" Breath {count} of {of}."
-    return t
+    return f"Knee drop {count}. " + t if name == "knee_count" and count else t

@@ -50,6 +50,7 @@ class Guide:
         self.side_held = 0.0        # seconds on the ball on this side
         self.finished = False
         self.recent = {}            # alert -> times
+        self.safety_at = float("-inf")  # the last stop-if-it-hurts reminder
         self.said = []              # every cue, in order
         self.marks = []             # the side each spot is taken to be on, from its contact
         self._out = []
@@ -70,6 +71,7 @@ class Guide:
         """The session starts (device time t): the safety line, then how to settle."""
         self._out = []
         self._say(t, "safety", cues.SAFETY + " " + cues.CUES["settle"].text)
+        self.safety_at = t
         return self._out
 
     def _say(self, t, name, text=None, count=0):
@@ -96,7 +98,7 @@ class Guide:
     def _phase(self, t, kind, began):
         if kind in ("breathe", "resettle"):
             self.worked, self.breaths_said = True, False
-            self._say(t, kind, cues.text(kind, 0, BREATHS[0]))
+            self._say(t, kind)
         elif kind == "knee_drops":
             self.worked = True
             if not self.breaths_said:  # they started the knee drops: the breaths are done
@@ -127,10 +129,12 @@ class Guide:
             self._say(t, "done")
 
     def _repeat(self, e):
+        """The same alert twice within a minute: the stop-if-it-hurts line,
+        at most once a minute (a roll can press past the range at every swing)."""
         times = [t for t in self.recent.get(e.alert, []) if e.t_s - t < REPEAT_WINDOW_S] + [e.t_s]
         self.recent[e.alert] = times
-        if len(times) >= 2:
-            self.recent[e.alert] = []
+        if len(times) >= 2 and e.at - self.safety_at >= REPEAT_WINDOW_S:
+            self.safety_at = e.at
             self._say(e.at, "safety")
 
     def step(self, v, events):

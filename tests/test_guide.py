@@ -175,3 +175,29 @@ def test_repeated_alerts_remind_of_the_safety_line_at_most_once_a_minute():
     said = g.feed(presses)
     assert [(c.t_s, c.cue) for c in said] == [(80, "safety"), (152, "safety")]
     assert "stop" in said[0].text.lower() and not any("harder" in c.text for c in g.said)
+
+
+def test_the_guided_demo_reaches_the_end_and_its_recording_replays_the_same_cues(tmp_path):
+    """`ballsense demo --guide` on the emulated ball (real firmware under
+    MicroPython): every spot gets its move-on cue and the session completes;
+    the recording keeps the cues and each spot's side, and `analyze --guide`
+    of it says the same cues at the same times."""
+    rec = tmp_path / "g.rec"
+    sc = S.guided(1)
+    r = subprocess.run([sys.executable, "-m", "ballsense.cli", "demo", "--guide", "--headless", "--quiet",
+                        "--speed", "20", "--seconds", str(round(sc.duration_s) + 5), "--record", str(rec)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    live = [line.split()[2].rstrip(":") for line in r.stdout.splitlines() if line.split()[1:2] == ["cue"]]
+    assert [c for c in live if c in MOVE_ON] == ["move_ball", "other_side", "move_ball", "done"]
+    from ballsense.recording import Recording
+    notes = Recording(str(rec)).notes()
+    recorded = [{k: n[k] for k in ("t_s", "cue")} for n in notes if "cue" in n]
+    a = subprocess.run([sys.executable, "-m", "ballsense.cli", "analyze", str(rec), "--guide", "--json"],
+                       capture_output=True, text=True, timeout=60)
+    assert a.returncode == 0, a.stderr
+    out = json.loads(a.stdout)
+    assert out["cues"] == recorded and len(recorded) > 20
+    sides = {n["spot"]: n["side"] for n in notes if "spot" in n and "cue" not in n}
+    assert sides == {1: "left", 2: "left", 3: "right", 4: "right"}
+    check_move_on([guide.Said(c["t_s"], c["cue"], "", "", 0) for c in out["cues"]], spans(sc))

@@ -114,6 +114,12 @@ class Event:
     state: str = ""           # the state (state), or the phase kind (phase, breath, knee_drop): phases.py
     alert: str = ""           # for alerts: pressure_high, rolling, slip
     late: bool = False        # raised on catch-up after a gap (stream.Sequencer), not as it happened
+    at: float = None          # when the detector raised it (device time): t_s, or later for an
+                              # event stamped in the past (a breath, a phase); the guide speaks then
+
+    def __post_init__(self):
+        if self.at is None:
+            self.at = self.t_s
 
     def to_dict(self):
         d = {"t_s": round(self.t_s, 3), "kind": self.kind}
@@ -356,6 +362,8 @@ class _Machine:
 
     def tick(self, k):
         out = self._tick(k) + self.phases.take()
+        for e in out:
+            e.at = k.t
         self.out = []
         return out
 

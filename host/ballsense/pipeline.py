@@ -33,8 +33,9 @@ class View:
     name: str = ""
     side: str = ""
     spot: int = 0
-    cue: str = ""             # the guide's current cue (a name in sinks/sound.py CUES)
-    cue_text: str = ""        # ... and what it says on screen
+    cue: str = ""             # the guide's current cue (a name in cues.CUES)
+    cue_text: str = ""        # ... what it says on screen
+    cue_count: int = 0        # ... and its count (the knee drop it counts)
     cue_n: int = 0            # bumped for every new cue, repeated ones too
     history: list = field(default_factory=list)  # (t, force) for plots, last minute
 
@@ -53,8 +54,6 @@ class Pipeline:
         self.sent_threshold = None
         self.events = []
         self.fed = None  # (epoch, seq, t_s) of the last sample the decider saw
-        if guide is not None:
-            guide.note = self.note  # the guide's plain way to record what it decided
 
     @property
     def det(self):
@@ -124,7 +123,8 @@ class Pipeline:
         if v.alert in ("rolling", "slip") and v.t_s - v.alert_since > ALERT_SHOW_S:
             v.alert = ""
         if self.guide:
-            self.guide.step(v, evs)
+            for note in self.guide.step(v, evs):  # its cues, and the side of each spot
+                self.note(**note)
         self.events += evs
 
     def _event(self, v, e):

@@ -345,6 +345,30 @@ def _mistake(b, m, gm):
     b.spike(gm) if m == "spike" else getattr(b, m)()
 
 
+def guided(seed=1):
+    """A whole guided practice: two spots on one side, turning over, two on
+    the other, with a spike, a roll and a slip among them: the session the
+    guide walks through to its end (`ballsense demo --guide`)."""
+    b = _Builder(seed)
+    r = b.rng
+    gm = gentle_max_for(b.load)
+    plan = list(r.permutation(["spike", "rolling", "slip", None]))
+    b.idle(r.uniform(3, 5))
+    for side in range(2):
+        for _ in range(2):
+            b.settle()
+            m = plan.pop()
+            if m:
+                b.breathe(int(r.integers(2, 4)))
+                _mistake(b, m, gm)
+            b.breathe(int(r.integers(5, 8)))
+            b.knee_drops(int(r.integers(4, 7)))
+            b.lift_off()
+            b.idle(r.uniform(2, 4))
+        b.idle(r.uniform(5, 8))  # turning over to the other side
+    return b.build("guided", seed, gm)
+
+
 def demo(seed=1):
     """The demo: three spots, a spike at the first, rolling at the second, a
     slip at the third, so every alert shows within a few minutes."""
@@ -405,7 +429,7 @@ def spikes(seed=0, n=40):
     return b.build("spikes", seed, gm, sensor_noise=False)
 
 
-LIBRARY = {"session": session, "demo": demo, "hold": hold, "rolling": rolling, "idle": idle,
+LIBRARY = {"session": session, "guided": guided, "demo": demo, "hold": hold, "rolling": rolling, "idle": idle,
            "calibration": calibration, "spikes": spikes}
 
 

@@ -10,6 +10,9 @@ def register(sub):
                    help="gentle maximum; without it, the one the recording was made with, else your profile's "
                    "(ballsense profile), else 1.25 x the first settled hold; for a recording, a what-if")
     a.add_argument("--no-creep", action="store_true", help="the force has no FSR creep (load cell data)")
+    a.add_argument("--guide", action="store_true", help="also run the guide over it: adds the cues it says")
+    a.add_argument("--side", choices=("left", "right"), default=None,
+                   help="side the guide starts with (default: the recording's, else left)")
     a.set_defaults(fn=run)
 
 
@@ -27,4 +30,8 @@ def run(a):
     if g.what_if:
         out["gentle_max"]["live"] = {"newtons": g.live.newtons, "source": g.live.source}
         print(f"ballsense: note: {g.words()}", file=sys.stderr)  # a what-if, said so
+    if a.guide:
+        from .. import guide
+        side = a.side or guide.first_side(tr.notes)
+        out["cues"] = [c.to_dict() for c in guide.run(events, side, float(tr.t[0]))]
     print(json.dumps(out))

@@ -4,7 +4,9 @@ import json
 def register(sub):
     from .live import RECORD_OUTPUT, add_view_options
     d = sub.add_parser("demo", help="a session on the emulated ball (no ball needed)")
-    d.add_argument("--scenario", default="demo", help="scripted session to play (demo, session, hold, rolling)")
+    d.add_argument("--scenario", default=None,
+                   help="scripted session to play: demo (default), guided (default with --guide: both sides "
+                   "to the end), session, hold, rolling")
     d.add_argument("--seed", type=int, default=1)
     d.add_argument("--speed", type=int, default=1, help="time compression of the emulated ball")
     d.add_argument("--transport", choices=("usb", "ble"), default="usb",
@@ -20,7 +22,8 @@ def run(a):
     from .live import run_live
 
     scheme = "sim+ble" if a.transport == "ble" else "sim"
-    url = f"{scheme}://{a.scenario}?seed={a.seed}&speed={a.speed}"
+    scenario = a.scenario or ("guided" if a.guide else "demo")
+    url = f"{scheme}://{scenario}?seed={a.seed}&speed={a.speed}"
     if a.disconnect_every:
         url += f"&disconnect_every={a.disconnect_every}"
     run_live(url, a, summary=_summary if a.summary_json else None)

@@ -30,8 +30,9 @@ from aiohttp import WSMsgType, web
 
 from ..errors import UserError
 from ..pipeline import Sink
-from .screen import ALERT_WORDS, G, STATE_WORDS, bar_top
-from .sound import ALERT_CUES, CUES
+from .screen import ALERT_WORDS, G, PHASE_WORDS, STATE_WORDS, bar_top
+from ..cues import CUES
+from .sound import ALERT_CUES
 
 DEFAULT_HOST = "127.0.0.1"
 MAX_HZ = 30            # frames a second at most; alerts, states and cues go at once
@@ -310,7 +311,7 @@ class Web(Sink):
         return json.dumps({
             "type": "view", "seq": self.seq, "host_ms": round(host_s * 1000, 3), "ended": ended,
             "t": round(v.t_s, 2), "force": round(force, 1), "kg": round(force / G, 1),
-            "state": v.state, "phase": getattr(v, "phase", ""),  # View.phase: the detection engineer's, landing
+            "state": v.state, "phase": v.phase,
             "gentle_max": v.gentle_max and round(v.gentle_max), "bar_top": bar_top(v.gentle_max),
             "breaths": v.breaths, "knee_drops": v.knee_drops,
             "hold_s": int(v.t_s - v.hold_since) if v.hold_since is not None else None,
@@ -320,6 +321,6 @@ class Web(Sink):
     def _hello(self):
         """The words the page shows and says, from where they are written."""
         return json.dumps({
-            "type": "hello", "state_words": STATE_WORDS, "alert_min_s": ALERT_MIN_S,
-            "alert_words": {a: {"head": h, "sub": s, "say": CUES[ALERT_CUES[a]][0]}
+            "type": "hello", "state_words": STATE_WORDS, "phase_words": PHASE_WORDS, "alert_min_s": ALERT_MIN_S,
+            "alert_words": {a: {"head": h, "sub": s, "say": CUES[ALERT_CUES[a]].spoken}
                             for a, (h, s) in ALERT_WORDS.items()}})

@@ -51,8 +51,9 @@
     text("n", String(Math.round(d.force)));
     text("kg", d.kg.toFixed(1) + " kg");
     const stateWords = w.state_words[d.state] || human(d.state);
-    text("phase", d.phase ? human(d.phase) : stateWords);
-    text("state", d.phase ? stateWords : "");
+    const phaseWords = (w.phase_words || {})[d.phase];  // "" between spots: the state says it
+    text("phase", phaseWords ? phaseWords.toUpperCase() : stateWords);
+    text("state", phaseWords ? stateWords : "");
     const top = d.bar_top, gm = d.gentle_max;
     const fill = $("fill");
     fill.style.width = Math.min(100, 100 * Math.max(d.force, 0) / top).toFixed(1) + "%";

@@ -209,11 +209,13 @@ class Assembler:
     def _data(self, ep, f, now):
         s0 = P.unwrap16(f["seq"], ep.newest if ep.newest >= 0 else (ep.start if ep.start is not None else f["seq"]))
         t0 = self._time(ep, s0, f["t_ms"])
-        if self.t0_ms is None:
+        if self.t0_ms is None:  # session time 0: the first sample received (a decision, recorded)
             self.t0_ms = ep.dev0_ms = t0
             rec = (self.recorded or {}).get(ep.n)
             if rec is not None:
                 ep.dev0_ms = self.t0_ms = rec["dev0_ms"]
+            else:
+                self.decisions.append({"epoch": ep.note()})
         if s0 >= ep.newest:
             ep.t_ref = (s0, t0)
         if ep.first is None and ep.start is not None and s0 > ep.start:  # its first samples are missing

@@ -12,13 +12,14 @@ The notes hold everything the live session used and decided, so that offline
 commands replay it instead of deciding again (see Decisions):
   {"calibration": {...}}            the calibration chosen (sensor kind included)
   {"epoch": {n, wire, rate_hz, boot, start, offset_s, dev0_ms}}   each rate, from
-                                    power-on or a rate change (docs/protocol.md)
+                                    power-on or a rate change (docs/protocol.md); noted
+                                    again when the first sample sets session time 0
   {"gap": {epoch, start, end, t_s}} samples the detector went on without
   {"lost": {epoch, start, end}}     samples a reboot took before they were sent
   {"settings": {...}}               the detector's settings (settings.Settings)
   {"gentle_max": N, "t_s", "source"}  the gentle maximum learnt, and when
   {"event": {t_s, kind, ...}}       every event the live session raised
-  {"cue": NAME, "text", "t_s"}, {"side", "spot", "t_s"}   the guide
+  {"cue": NAME, "t_s", "side", "spot"}, {"spot", "side", "t_s"}   the guide: each cue, each spot's side
   {"link": STATE, ...}              link changes
   {"end": {epoch, seq, t_s}}        the last sample the live detector saw"""
 import json
@@ -170,7 +171,8 @@ class Decisions:
 class Recorder:
     """The recording as a sink: the Stream hands it every wire frame as
     received and every decision as a note; as a pipeline sink (start,
-    on_batch, stop) it notes the events and the guide's cues, sides and spots.
+    on_batch, stop) it notes the events (the Pipeline notes the guide's cues
+    and the side of each spot, as the guide decides them).
     A failing disk (full, gone) stops the recording with one warning: the
     session matters more than the file."""
 
@@ -178,7 +180,6 @@ class Recorder:
         self.w = writer if writer is not None else RecWriter(path, meta)
         self.path = self.w.path
         self.error = ""
-        self._guide = None
 
     def _do(self, fn, *args, **kw):
         if self.w is None:
@@ -199,17 +200,11 @@ class Recorder:
             self._do(self.w.note, **fields)
 
     def start(self, view):
-        self._guide = (view.cue_n, view.side, view.spot)
+        pass
 
     def on_batch(self, view, events):
         for e in events:
             self.note(event=dict(e.to_dict(), late=True) if e.late else e.to_dict())
-        cue_n, side, spot = self._guide
-        if view.cue_n != cue_n:
-            self.note(cue=view.cue, text=view.cue_text, t_s=round(view.t_s, 3))
-        if (view.side, view.spot) != (side, spot):
-            self.note(side=view.side, spot=view.spot, t_s=round(view.t_s, 3))
-        self._guide = (view.cue_n, view.side, view.spot)
 
     def stop(self, view):
         pass  # closed by whoever opened it, after the link's last backfill

@@ -433,8 +433,9 @@ class _Machine:
             calm = k.gyro < p.roll_gyro_dps / 2 if self.has_gyro else k.jerk < p.roll_jerk * ref
             self.quiet_for = self.quiet_for + dt if calm else 0.0
             if self.quiet_for >= p.roll_off_s:
-                self._set(k.t, "settling")
-                self.phases.roll_end(k.t)
+                ended = k.t - self.quiet_for + dt  # where the calm began (raised now)
+                self._set(ended, "settling")
+                self.phases.roll_end(ended)
                 self.base = None
                 self.hist.clear()
                 self.turned.clear()

@@ -196,8 +196,9 @@ def test_alerts_in_words_are_the_scripts_mistakes(demo, session):
                         rf"\(\d+ % of body weight\)", lines[1]), lines[1]
     assert re.fullmatch(r"\d:\d\d \(spot 3, left side, sink and breathe\): the ball slipped: the force fell to "
                         r"\d+ N", lines[2]), lines[2]
-    assert report.heading(session)[2] == (f"Alerts: 1 press past the gentle range, 1 rolling bout "
-                                          f"({roll['swings']} swings past the gentle maximum), 1 slip.")
+    assert report.heading(session)[2] == (f"Alerts: 1 x pressed past the gentle range, 1 x rolled instead of "
+                                          f"holding ({roll['swings']} swings past the gentle maximum), 1 x the ball "
+                                          "slipped.")
 
 
 def test_the_table_reads_per_spot_and_phase(session):
@@ -233,21 +234,29 @@ def test_axes_are_sensible(session):
     plt.close(fig)
 
 
-def test_png_is_one_page_without_an_empty_half(session, tmp_path):
+def test_png_is_one_page_without_an_empty_half(demo, session, tmp_path):
     """Five spots, two sides, three mistakes: a normal session, on one A4
-    landscape page (the alerts beside the table)."""
+    landscape page (the alerts beside the table); a shorter one (the left
+    side alone) on a shorter page, without an empty band."""
     import matplotlib.image as mpimg
-    out = tmp_path / "r.png"
-    report.write_png(session, out)
-    img = mpimg.imread(out)[..., :3]
-    h, w = img.shape[:2]
-    assert w >= 1200 and h / w == pytest.approx(report.A4_LANDSCAPE_IN[1] / report.A4_LANDSCAPE_IN[0], abs=0.01)
-    blank = np.all(img > 0.97, axis=(1, 2))
-    runs, n = [], 0
-    for b in blank:
-        n = n + 1 if b else 0
-        runs.append(n)
-    assert max(runs) < 0.08 * h  # no band of empty page taller than a few lines
+    short = tmp_path / "short.rec"
+    recs.write(short, demo[1][:1], "2024-05-03T07:45:00+0200", {"profile": PERSON}, settings=Settings())
+    a4 = report.A4_LANDSCAPE_IN[1] / report.A4_LANDSCAPE_IN[0]
+    for s, spots in ((session, 5), (report.load(short), 3)):
+        assert len(s.spots) == spots
+        out = tmp_path / f"r{spots}.png"
+        report.write_png(s, out)
+        img = mpimg.imread(out)[..., :3]
+        h, w = img.shape[:2]
+        assert w >= 1200 and 0.5 < h / w <= a4 + 0.005, spots  # landscape, within an A4 page
+        blank = np.all(img > 0.97, axis=(1, 2))
+        runs, n = [], 0
+        for b in blank:
+            n = n + 1 if b else 0
+            runs.append(n)
+        assert max(runs) < 0.08 * h, spots  # no band of empty page taller than a few lines
+        if spots == 5:
+            assert h / w > a4 - 0.03  # the normal session fills the page
 
 
 def test_report_cli_what_if_gentle_max(demo, session, tmp_path, capsys):

@@ -11,6 +11,7 @@ import datetime as dt
 import html
 import io
 import os
+import re
 import textwrap
 
 import numpy as np
@@ -303,11 +304,10 @@ def counts(mistakes):
 
 
 def in_short(session):
+    """The mistakes by kind, in words: "1 x pressed past the gentle range, ..."."""
     by_kind, swings = counts(session.mistakes())
-    words = {"pressure_high": ("press past the gentle range", "presses past the gentle range"),
-             "rolling": ("rolling bout", "rolling bouts"), "slip": ("slip", "slips")}
-    parts = [f"{n} {words[k][n > 1]}" + (f" ({swings} swing{'s' * (swings > 1)} past the gentle maximum)"
-                                          if k == "rolling" and swings else "")
+    parts = [f"{n} x {MISTAKE_WORDS[k]}" + (f" ({swings} swing{'s' * (swings > 1)} past the gentle maximum)"
+                                            if k == "rolling" and swings else "")
              for k, n in by_kind.items() if n]
     return ", ".join(parts) or "no mistakes: calm holds throughout"
 
@@ -451,16 +451,17 @@ ALERT_CHARS = 60  # the alerts' column, beside the table, wraps at this
 
 def write_png(session, path):
     """One landscape page: heading, trace, the spot and phase table with the
-    alerts beside it. The page is A4 landscape, and grows only as far as the
-    table needs (no empty half page)."""
+    alerts beside it. A4 wide, and as tall as the table needs (no empty half
+    page): a normal session (two sides, two or three spots each) fits A4."""
     plt = _plt()
     table, head = rows(session), header(session)
     lines = [("Alerts", True)]
     for x in alert_lines(session) or [NO_ALERTS]:
+        x = re.sub(r"(\d) (s|N|%)(?!\w)", "\\1\u00a0\\2", x)  # a number keeps its unit on its line
         lines += [(w, False) for w in textwrap.wrap(x, ALERT_CHARS, subsequent_indent="   ")] + [("", False)]
     top_in = HEAD_IN + TRACE_IN + AXIS_IN
     lower = max(ROW_IN * (len(table) + 1), LINE_IN * len(lines)) + 0.35
-    h = max(A4_LANDSCAPE_IN[1], top_in + lower)
+    h = max(A4_LANDSCAPE_IN[1] * 0.6, top_in + lower)
     fig = plt.figure(figsize=(A4_LANDSCAPE_IN[0], h), dpi=110)
     for i, line in enumerate(heading(session)):
         fig.text(0.04, 1 - (0.2 + i * 0.21) / h, line, fontsize=12 if i == 0 else 9,

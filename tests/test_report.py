@@ -11,6 +11,7 @@ import pytest
 
 import recs
 from ballsense import cli, history, report, scenarios
+from ballsense.alerts import ALERTS
 
 PERSON = {"name": "Ann", "body_mass_kg": 70.0}
 CHROMIUM = "/usr/bin/chromium"
@@ -95,7 +96,7 @@ def test_alerts_in_words(demo, session):
     kinds = [a["kind"] for a in session.summary["alerts"]]
     for line, a in zip(lines, session.alerts()):
         assert re.match(r"\d+:\d\d \((spot \d+|while rolling|between spots), (left|right) side\): ", line), line
-        assert report.MISTAKE_WORDS[a["kind"]] in line
+        assert ALERTS[a["kind"]].mistake in line
         if a["kind"] == "pressure_high":
             pct = 100 * a["force_n"] / (70 * 9.80665)
             assert f"{a['force_n']:.0f} N against a gentle maximum of {gm:.0f} N ({pct:.0f} % of body weight)" in line

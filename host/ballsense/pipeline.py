@@ -7,11 +7,11 @@ events as they happen; each sink decides how to show or sound them."""
 import math
 from dataclasses import dataclass, field
 
+from .alerts import ALERTS, SHOW_S
 from .protocol import encode_command, C_SET_THRESHOLD
 from .replay import Decider
 from .settings import GentleMax, Settings, gentle_max as choose_gentle_max
 
-ALERT_SHOW_S = 3.0  # a rolling or slip alert stays on screen this long
 
 
 @dataclass
@@ -120,7 +120,7 @@ class Pipeline:
             del v.history[:100]
         for e in evs:
             self._event(v, e)
-        if v.alert in ("rolling", "slip") and v.t_s - v.alert_since > ALERT_SHOW_S:
+        if v.alert and not ALERTS[v.alert].cleared and v.t_s - v.alert_since > SHOW_S:
             v.alert = ""
         if self.guide:
             for note in self.guide.step(v, evs):  # its cues, and the side of each spot

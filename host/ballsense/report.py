@@ -14,6 +14,7 @@ import os
 import numpy as np
 
 from . import profile as profiles
+from .alerts import ALERTS
 from .analysis import summarise
 from .replay import run
 from .recording import Recording
@@ -22,9 +23,6 @@ from .traces import load as load_trace
 COLORS = {"idle": "#ffffff", "settling": "#fff3c4", "hold": "#d8f0d8", "knee_drop": "#cfe3ff",
           "rolling": "#ffd0d0"}
 STATE_WORDS = {"settling": "settling", "hold": "hold", "knee_drop": "knee drops", "rolling": "rolling"}
-ALERT_MARK = {"pressure_high": ("v", "red"), "rolling": ("s", "darkorange"), "slip": ("x", "purple")}
-MISTAKE_WORDS = {"pressure_high": "pressed past the gentle range", "rolling": "rolled instead of holding",
-                 "slip": "the ball slipped"}
 PHASE_WORDS = {"hold": "hold", "settle": "settling", "breathe": "sink and breathe", "knee_drops": "knee drops",
                "resettle": "re-settling", "rolling": "rolling"}
 NOT_HELD = ("rolling",)  # phases that are not time held still
@@ -183,7 +181,7 @@ def alert_lines(session):
     for a in session.alerts():
         between = "while rolling, " if a["state"] == "rolling" else "between spots, "
         where = (f"spot {a['spot']}, " if a["spot"] else between) + where_word(a["side"])
-        what = MISTAKE_WORDS[a["kind"]]
+        what = ALERTS[a["kind"]].mistake
         if a["kind"] == "pressure_high" and a["force_n"] is not None:
             what += f": {a['force_n']:.0f} N" + (f" against a gentle maximum of {gm:.0f} N" if gm else "")
             pct = session.person.pct_of_body(a["force_n"])
@@ -198,7 +196,7 @@ def mistakes(summary):
     counts = {}
     for a in summary["alerts"]:
         counts[a["kind"]] = counts.get(a["kind"], 0) + 1
-    return [f"{n} x {MISTAKE_WORDS[k]}" for k, n in counts.items()] or ["no mistakes: calm holds throughout"]
+    return [f"{n} x {ALERTS[k].mistake}" for k, n in counts.items()] or ["no mistakes: calm holds throughout"]
 
 
 def heading(session):
@@ -265,10 +263,10 @@ def draw_trace(ax, session):
     gm = s.get("gentle_max_n")
     if gm:
         ax.axhline(gm, color="red", ls="--", lw=1, label=f"gentle max {gm:.0f} N")
-    for kind, (m, c) in ALERT_MARK.items():
+    for kind, (m, c) in ((k, a.mark) for k, a in ALERTS.items()):
         pts = [(a["t_s"], a["force_n"]) for a in s["alerts"] if a["kind"] == kind]
         if pts:
-            ax.scatter(*zip(*pts), marker=m, color=c, s=50, zorder=5, label=MISTAKE_WORDS[kind])
+            ax.scatter(*zip(*pts), marker=m, color=c, s=50, zorder=5, label=ALERTS[kind].mistake)
     top = max(float(np.max(comp)) * 1.15, (gm or 0) * 1.25, 10)
     for sp in session.spots:
         ax.annotate(f"spot {sp['spot']}" + (f" {sp['side'][0].upper()}" if sp["side"] else ""),

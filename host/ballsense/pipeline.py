@@ -70,7 +70,7 @@ class Pipeline:
     def _start(self):
         """The first batch: the calibration is known, so the settings are."""
         cal = self.stream.calib
-        st = Settings(self.gentle, creep=cal is not None and cal.sensor == "fsr")
+        st = Settings(self.gentle, creep=cal is not None and cal.model.CREEP)
         self.decider = Decider(st)
         self.stream.note(settings=st.note())
 

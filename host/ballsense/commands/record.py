@@ -66,9 +66,9 @@ def _rec_to_edf(a):
 
 def _samples_to_edf(path, b, st, meta, notes):
     import numpy as np
-    from .. import export, report
+    from .. import export, report, sensors
     from ..traces import Trace
     order = np.argsort(b.seq, kind="stable")
     tr = Trace(b.t_s[order], b.force_n[order], None if b.gyro is None else b.gyro[order],
-               st.calib.sensor if st.calib else "fsr")
+               st.calib.sensor if st.calib else sensors.DEFAULT)
     export.write_edf(report.from_trace(tr, None, meta, notes), path)

@@ -7,7 +7,7 @@ import numpy as np
 from .alerts import ALERTS
 from .errors import UserError
 
-HOLD_STATES = ("settling", "hold", "knee_drop")
+HOLD_STATES = ("settling", "hold", "knee_drop")  # a hold: contact without rolling (live: pipeline.View)
 
 
 def rate_of(t):

@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass, field
 
 from .alerts import ALERTS, SHOW_S
+from .analysis import HOLD_STATES
 from .protocol import encode_command, C_SET_THRESHOLD
 from .replay import Decider
 from .settings import GentleMax, Settings, gentle_max as choose_gentle_max
@@ -128,10 +129,10 @@ class Pipeline:
         self.events += evs
 
     def _event(self, v, e):
-        if e.kind == "state":
-            if e.state in ("settling", "hold", "knee_drop") and v.state in ("idle", "rolling"):
+        if e.kind == "state":  # a hold: contact without rolling, restarted by a slip (analysis.hold_spans)
+            if e.state in HOLD_STATES and v.state not in HOLD_STATES:
                 v.hold_since = e.t_s
-            if e.state in ("idle", "rolling"):
+            if e.state not in HOLD_STATES:
                 v.hold_since = None
             v.state = e.state
         elif e.kind == "spot":

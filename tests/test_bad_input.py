@@ -254,3 +254,25 @@ def test_rec_cut_off_mid_write_loads_up_to_the_last_frame(full_rec, tmp_path):
     assert e.returncode == 0 and "cut off mid-write" in e.stderr, e.stderr
     rows = np.loadtxt(tmp_path / "cut.csv", delimiter=",", skiprows=1)
     assert len(rows) == n
+
+
+CHEAP = """
+import sys
+from ballsense import cli
+code = cli.main(sys.argv[1:])
+heavy = sorted(m for m in ("scipy.signal", "scipy.optimize", "matplotlib", "aiohttp", "bleak", "dbus_fast")
+               if m in sys.modules)
+print(code, heavy)
+"""
+
+
+@pytest.mark.parametrize("argv", [["analyze", "missing.csv"], ["report", "missing.rec", "-o", "r.png"],
+                                  ["history", "missing.rec"], ["live", "sim://hold?sede=3", "--headless"],
+                                  ["record", "ble://?baudrat=9600", "-o", "x.csv"], ["demo", "--seconds", "-1"]])
+def test_bad_input_is_refused_before_the_heavy_imports(argv, tmp_path):
+    """A command says no before it loads scipy, matplotlib or the BLE stack
+    (most of a second): the time itself is `ballsense bench`'s cli_refuse_s."""
+    r = subprocess.run([sys.executable, "-c", CHEAP, *argv], capture_output=True, text=True, timeout=60,
+                       cwd=tmp_path)
+    assert r.stdout.splitlines()[-1] == "2 []", (r.stdout, r.stderr)
+    assert r.stderr.startswith("ballsense: error: ") and len(r.stderr.strip().splitlines()) == 1

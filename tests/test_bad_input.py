@@ -1,6 +1,8 @@
 """Bad input, for every command (issue 8): one line on stderr that names the
-problem and what to do, exit code 2, no traceback. Every case runs the real
-CLI in a subprocess; none starts the emulated ball or waits on a timeout.
+problem and what to do, exit code 2, no traceback. The cases run the CLI in
+this process (conftest.run_cli); a few run it as its own process, where that
+is the point (a traceback with --debug, nothing heavy loaded on the way to an
+error). None starts the emulated ball or waits on a timeout.
 
 Not covered, on purpose: ble:// sources, `pair ble://` and `scan` without
 --sim need BlueZ (present or not, the outcome depends on the machine, and a
@@ -15,6 +17,7 @@ import sys
 import numpy as np
 import pytest
 
+from conftest import run_cli
 from ballsense.recording import MAGIC, RecWriter
 from ballsense.traces import from_rec
 from ballsense_fw import protocol as P
@@ -26,9 +29,14 @@ ADVICE = re.compile(r"\b(give|check|use|fix|plug|record|run|create|start|close|d
 
 
 def run(args, d, timeout=30):
-    """The CLI with its data and config folders in the test's tmp folder."""
+    """The real CLI in a subprocess, its data and config folders in the test's tmp folder."""
     env = dict(os.environ, XDG_DATA_HOME=str(d / "data"), XDG_CONFIG_HOME=str(d / "config"))
     return subprocess.run(BALLSENSE + args, capture_output=True, text=True, timeout=timeout, env=env, cwd=d)
+
+
+def run_here(args, d):
+    """The same in this process (the subprocess is not the point of most cases)."""
+    return run_cli(args, d, {"XDG_DATA_HOME": str(d / "data"), "XDG_CONFIG_HOME": str(d / "config")})
 
 
 def write_rec(path, calib=None, rate=100, sensor=1, counts=20000, n=300):
@@ -183,7 +191,7 @@ def _id(case):
 @pytest.mark.parametrize("args,want", CASES, ids=[_id(c) for c in CASES])
 def test_bad_input_is_one_line_and_exit_2(d, args, want):
     (d / "rate.json").write_text('{"rate_hz": 5000}')
-    r = run([a.format(d=d) for a in args], d)
+    r = run_here([a.format(d=d) for a in args], d)
     lines = [line for line in r.stderr.splitlines() if line.strip()]
     assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
     assert "Traceback" not in r.stderr + r.stdout

@@ -45,8 +45,7 @@ def run(a):
     if b is None:
         raise UserError(f"{a.source} gave no samples")
     if a.output.lower().endswith(".edf"):
-        replayed = getattr(src, "rec", None)  # a .rec replayed: its notes (sides) go along
-        _samples_to_edf(a.output, b, st, dict(meta, started=started), replayed.notes() if replayed else [])
+        _samples_to_edf(a.output, b, st, dict(meta, started=started), src.notes)  # a .rec's notes (sides) go along
     elif not a.output.endswith(".rec"):
         write_csv(a.output, b.seq, b.t_s, b.force_n, b.gyro)
     gaps = len(st.asm.missing)

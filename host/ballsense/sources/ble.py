@@ -59,6 +59,7 @@ class BleSource(Source):
         self.give_up_s = float(give_up)
         self.scan_s = float(scan)
         self.notifications = 0
+        self.ball_name = ""  # as the ball's info frame says it (the pairing reads it)
         self.client = None
         self.device = None
         self._q = None

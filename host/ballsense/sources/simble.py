@@ -164,6 +164,10 @@ class SimBleSource(BleSource):
         self.world = SimBall(scenario, seed, speed, sensor, imu, disconnect_every, interval_ms, per_event,
                              drop_jitter=drop_jitter, paired=paired)
 
+    def squeeze(self):
+        self.world.squeeze()
+        return True
+
     @classmethod
     def from_url(cls, url, rest, options):
         return cls(rest or "session", **options)

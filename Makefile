@@ -17,8 +17,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/ballsense demo $(ARGS)
 
+JOBS ?= 4  # test workers: most tests wait on the emulated ball or a browser, so more than the 2 cores
+
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q $(ARGS)
+	$(VENV)/bin/python -m pytest -q -n $(JOBS) $(ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -17,7 +17,8 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/ballsense demo $(ARGS)
 
-JOBS ?= 4  # test workers: most tests wait on the emulated ball or a browser, so more than the 2 cores
+# test workers: most tests wait on the emulated ball or a browser, so more than the 2 cores
+JOBS ?= 4
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -n $(JOBS) $(ARGS)

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from . import sensors
 from .errors import UserError
 from .report import SIDES, private
 
@@ -95,7 +96,7 @@ def write_edf(session, path):
     records = -(-n // (rate * RECORD_S))
     pad = records * rate * RECORD_S - n
     chans = [("Force", "N", regular(tr.force, idx, n), "force", False,
-              "FSR" if tr.sensor == "fsr" else "HX711 load cell")]
+              sensors.model(tr.sensor).LABEL)]
     if tr.gyro is not None:
         for i, axis in enumerate("XYZ"):
             chans.append((f"Gyro {axis}", "deg/s", regular(tr.gyro[:, i], idx, n), "gyro", True, "MEMS gyroscope"))

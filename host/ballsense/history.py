@@ -15,7 +15,7 @@ import numpy as np
 
 from . import profile as profiles
 from . import report
-from .analysis import ALERT_KINDS
+from .alerts import ALERTS, KINDS as ALERT_KINDS
 from .errors import UserError
 from .recording import MAGIC
 from .sessions import is_practice
@@ -214,7 +214,7 @@ def trend(rows, dates):
 
 COLUMNS = ("date", "weekday", "side", "status", "sessions", "held_min", "spots", "breaths_per_spot",
            "knee_drops_per_spot", "mean_force_n", "peak_force_n", "mean_pct_body_weight", "peak_pct_body_weight",
-           "alerts_pressure_high", "alerts_rolling", "alerts_slip", "alerts_pressure_high_while_rolling")
+           *(f"alerts_{k}" for k in ALERT_KINDS), "alerts_pressure_high_while_rolling")
 
 
 def values(r):
@@ -270,7 +270,7 @@ def summary_lines(prog):
     t = prog.trend
     trend = (f"; trend {t['word']} ({t['slope_per_week']:+.1f} a day per week; {t['first']} on the first day done, "
              f"{t['last']} on the last)") if t["slope_per_week"] is not None else ""
-    lines.append(f"alerts: {sum(totals.values())} (" + ", ".join(f"{report.MISTAKE_WORDS[k]} {n}"
+    lines.append(f"alerts: {sum(totals.values())} (" + ", ".join(f"{ALERTS[k].mistake} {n}"
                                                                  for k, n in totals.items()) + ")" + trend)
     for why, n in prog.left_out.items():
         lines.append(f"left out: {n} recording{'s' if n > 1 else ''} {why}")
@@ -355,10 +355,10 @@ def figure(prog, heading=True):
     a1.set_ylim(0, max([TARGET_MIN[1] * 1.25] + [r.held_min * 1.1 for r in prog.rows]))
     a1.legend(fontsize=8, loc="upper right", ncol=len(sides) + 1)
     bottom = np.zeros(n)
-    colors = {k: report.ALERT_MARK[k][1] for k in ALERT_KINDS}
+    colors = {k: ALERTS[k].mark[1] for k in ALERT_KINDS}
     for k in ALERT_KINDS:
         v = np.array([sum(prog.row(d, s).alerts[k] for s in sides) for d in prog.days], float)
-        a2.bar(x, v, 0.6, bottom=bottom, color=colors[k], label=report.MISTAKE_WORDS[k])
+        a2.bar(x, v, 0.6, bottom=bottom, color=colors[k], label=ALERTS[k].mistake)
         bottom += v
     a2.set_ylim(0, max(3, bottom.max() * 1.15))
     a2.yaxis.set_major_locator(MaxNLocator(integer=True))

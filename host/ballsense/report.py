@@ -17,6 +17,7 @@ import textwrap
 import numpy as np
 
 from . import profile as profiles
+from .alerts import ALERTS
 from .analysis import summarise
 from .phases import BREATHING, KINDS
 from .recording import Recording
@@ -36,9 +37,6 @@ MIN_ROW_S = 0.5  # a phase shorter than this (a press one tick before the rollin
 
 PHASE_COLORS = {"settle": "#fff3c4", "breathe": "#d8f0d8", "knee_drops": "#cfe3ff", "resettle": "#e6d8f5",
                 "rolling": "#f8c8c8"}
-ALERT_MARK = {"pressure_high": ("v", "red"), "rolling": ("s", "darkorange"), "slip": ("x", "purple")}
-MISTAKE_WORDS = {"pressure_high": "pressed past the gentle range", "rolling": "rolled instead of holding",
-                 "slip": "the ball slipped"}
 SIDES = ("left", "right")
 UNKNOWN_SIDE = "unknown"  # no side noted
 GUIDE, NOTED = "guide", "noted"  # where a spot's side came from
@@ -278,7 +276,7 @@ def alert_lines(session):
         where = (f"spot {m['spot']}, " if m["spot"] else "between spots, ") + where_word(m["side"])
         if m["kind"] != "rolling" and m["phase"]:
             where += f", {PHASE_WORDS[m['phase']]}"
-        what = MISTAKE_WORDS[m["kind"]]
+        what = ALERTS[m["kind"].mistake]
         if m["kind"] == "pressure_high":
             what += f": up to {_newtons(session, m['peak_n'] if m['peak_n'] is not None else m['force_n'])}"
             what += against
@@ -294,10 +292,9 @@ def alert_lines(session):
 
 
 def counts(mistakes):
-    """Mistakes by kind (analysis.ALERT_KINDS), and the pressure alerts that
+    """Mistakes by kind (alerts.KINDS), and the pressure alerts that
     rolling's swings raised."""
-    from .analysis import ALERT_KINDS
-    out = dict.fromkeys(ALERT_KINDS, 0)
+    out = dict.fromkeys(ALERTS, 0)
     for m in mistakes:
         out[m["kind"]] += 1
     return out, sum(m.get("swings", 0) for m in mistakes)
@@ -306,7 +303,7 @@ def counts(mistakes):
 def in_short(session):
     """The mistakes by kind, in words: "1 x pressed past the gentle range, ..."."""
     by_kind, swings = counts(session.mistakes())
-    parts = [f"{n} x {MISTAKE_WORDS[k]}" + (f" ({swings} swing{'s' * (swings > 1)} past the gentle maximum)"
+    parts = [f"{n} x {ALERTS[k].mistake}" + (f" ({swings} swing{'s' * (swings > 1)} past the gentle maximum)"
                                             if k == "rolling" and swings else "")
              for k, n in by_kind.items() if n]
     return ", ".join(parts) or "no mistakes: calm holds throughout"
@@ -398,10 +395,10 @@ def draw_trace(ax, session, legend_y=-0.14):
     gm = s.get("gentle_max_n")
     if gm:
         ax.axhline(gm, color="red", ls="--", lw=1, label=f"gentle max {gm:.0f} N")
-    for kind, (m, c) in ALERT_MARK.items():
+    for kind, (m, c) in ((k, a.mark) for k, a in ALERTS.items()):
         pts = [(a["t_s"], a["force_n"]) for a in s["alerts"] if a["kind"] == kind]
         if pts:
-            ax.scatter(*zip(*pts), marker=m, color=c, s=40, zorder=5, label=MISTAKE_WORDS[kind])
+            ax.scatter(*zip(*pts), marker=m, color=c, s=40, zorder=5, label=ALERTS[kind].mistake)
     top = max(float(np.max(comp)) * 1.15, (gm or 0) * 1.25, 10)
     for sp in session.spots:
         ax.annotate(f"spot {sp['spot']}" + (f" {sp['side'][0].upper()}" if sp["side"] else ""),

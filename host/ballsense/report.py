@@ -276,7 +276,7 @@ def alert_lines(session):
         where = (f"spot {m['spot']}, " if m["spot"] else "between spots, ") + where_word(m["side"])
         if m["kind"] != "rolling" and m["phase"]:
             where += f", {PHASE_WORDS[m['phase']]}"
-        what = ALERTS[m["kind"].mistake]
+        what = ALERTS[m["kind"]].mistake
         if m["kind"] == "pressure_high":
             what += f": up to {_newtons(session, m['peak_n'] if m['peak_n'] is not None else m['force_n'])}"
             what += against

@@ -560,11 +560,14 @@ class raw_ws:
             self.s.setblocking(True)
         out = []
         while len(self.buf) >= 2:
-            n, at = self.buf[1] & 0x7F, 2
+            n = self.buf[1] & 0x7F
+            at = {126: 4, 127: 10}.get(n, 2)
+            if len(self.buf) < at:  # the length itself has not all arrived
+                break
             if n == 126:
-                n, at = struct.unpack(">H", self.buf[2:4])[0], 4
+                n = struct.unpack(">H", self.buf[2:4])[0]
             elif n == 127:
-                n, at = struct.unpack(">Q", self.buf[2:10])[0], 10
+                n = struct.unpack(">Q", self.buf[2:10])[0]
             if len(self.buf) < at + n:
                 break
             op, payload, self.buf = self.buf[0] & 0x0F, self.buf[at:at + n], self.buf[at + n:]

@@ -17,8 +17,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/ballsense demo $(ARGS)
 
+# test workers: most tests wait on the emulated ball or a browser, so more than the 2 cores
+JOBS ?= 4
+
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q $(ARGS)
+	$(VENV)/bin/python -m pytest -q -n $(JOBS) $(ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info

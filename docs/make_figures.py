@@ -15,6 +15,7 @@ import numpy as np  # noqa: E402
 from rich.console import Console  # noqa: E402
 
 from ballsense import history, report, scenarios  # noqa: E402
+from ballsense.alerts import ALERTS  # noqa: E402
 from ballsense.evaluate import sample  # noqa: E402
 from ballsense.pipeline import View  # noqa: E402
 from ballsense.sinks.screen import render  # noqa: E402
@@ -86,7 +87,7 @@ def detection_png():
         if e.kind in ("breath", "knee_drop"):
             a2.plot([e.t_s], [sc.load_n * (0.3 if e.kind == "breath" else 0.2)], "|", color="k")
         if e.kind == "alert":
-            a2.plot([e.t_s], [e.value], "v", color=report.ALERT_MARK[e.alert][1])
+            a2.plot([e.t_s], [e.value], "v", color=ALERTS[e.alert].mark[1])
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for k, c in PHASE_COLORS.items() if k != "off"]
     a1.legend(handles, [k for k in PHASE_COLORS if k != "off"], fontsize=7, ncol=5, loc="upper right")
     a2.set_xlabel("time (s)   | = breath (upper) or knee drop (lower), triangles = alerts")

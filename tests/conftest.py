@@ -28,3 +28,26 @@ def micropython():
 def in_tmp(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+def run_cli(args, cwd=None, env=None):
+    """`ballsense ARGS` in this process, as a subprocess would run it: -> an
+    object with returncode, stdout and stderr. For tests where the process
+    itself is not the point (it saves the interpreter's start-up each time)."""
+    import contextlib
+    import io
+    import types
+
+    from ballsense import cli
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in (env or {}).items():
+            mp.setenv(k, v)
+        if cwd is not None:
+            mp.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli.main([str(a) for a in args])
+            except SystemExit as e:  # argparse's own errors
+                code = e.code
+    return types.SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())

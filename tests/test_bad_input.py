@@ -1,6 +1,8 @@
 """Bad input, for every command (issue 8): one line on stderr that names the
-problem and what to do, exit code 2, no traceback. Every case runs the real
-CLI in a subprocess; none starts the emulated ball or waits on a timeout.
+problem and what to do, exit code 2, no traceback. The cases run the CLI in
+this process (conftest.run_cli); a few run it as its own process, where that
+is the point (a traceback with --debug, nothing heavy loaded on the way to an
+error). None starts the emulated ball or waits on a timeout.
 
 Not covered, on purpose: ble:// sources, `pair ble://` and `scan` without
 --sim need BlueZ (present or not, the outcome depends on the machine, and a
@@ -15,6 +17,7 @@ import sys
 import numpy as np
 import pytest
 
+from conftest import run_cli
 from ballsense.recording import MAGIC, RecWriter
 from ballsense.traces import from_rec
 from ballsense_fw import protocol as P
@@ -26,9 +29,14 @@ ADVICE = re.compile(r"\b(give|check|use|fix|plug|record|run|create|start|close|d
 
 
 def run(args, d, timeout=30):
-    """The CLI with its data and config folders in the test's tmp folder."""
+    """The real CLI in a subprocess, its data and config folders in the test's tmp folder."""
     env = dict(os.environ, XDG_DATA_HOME=str(d / "data"), XDG_CONFIG_HOME=str(d / "config"))
     return subprocess.run(BALLSENSE + args, capture_output=True, text=True, timeout=timeout, env=env, cwd=d)
+
+
+def run_here(args, d):
+    """The same in this process (the subprocess is not the point of most cases)."""
+    return run_cli(args, d, {"XDG_DATA_HOME": str(d / "data"), "XDG_CONFIG_HOME": str(d / "config")})
 
 
 def write_rec(path, calib=None, rate=100, sensor=1, counts=20000, n=300):
@@ -183,7 +191,7 @@ def _id(case):
 @pytest.mark.parametrize("args,want", CASES, ids=[_id(c) for c in CASES])
 def test_bad_input_is_one_line_and_exit_2(d, args, want):
     (d / "rate.json").write_text('{"rate_hz": 5000}')
-    r = run([a.format(d=d) for a in args], d)
+    r = run_here([a.format(d=d) for a in args], d)
     lines = [line for line in r.stderr.splitlines() if line.strip()]
     assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
     assert "Traceback" not in r.stderr + r.stdout
@@ -254,3 +262,25 @@ def test_rec_cut_off_mid_write_loads_up_to_the_last_frame(full_rec, tmp_path):
     assert e.returncode == 0 and "cut off mid-write" in e.stderr, e.stderr
     rows = np.loadtxt(tmp_path / "cut.csv", delimiter=",", skiprows=1)
     assert len(rows) == n
+
+
+CHEAP = """
+import sys
+from ballsense import cli
+code = cli.main(sys.argv[1:])
+heavy = sorted(m for m in ("scipy.signal", "scipy.optimize", "matplotlib", "aiohttp", "bleak", "dbus_fast")
+               if m in sys.modules)
+print(code, heavy)
+"""
+
+
+@pytest.mark.parametrize("argv", [["analyze", "missing.csv"], ["report", "missing.rec", "-o", "r.png"],
+                                  ["history", "missing.rec"], ["live", "sim://hold?sede=3", "--headless"],
+                                  ["record", "ble://?baudrat=9600", "-o", "x.csv"], ["demo", "--seconds", "-1"]])
+def test_bad_input_is_refused_before_the_heavy_imports(argv, tmp_path):
+    """A command says no before it loads scipy, matplotlib or the BLE stack
+    (most of a second): the time itself is `ballsense bench`'s cli_refuse_s."""
+    r = subprocess.run([sys.executable, "-c", CHEAP, *argv], capture_output=True, text=True, timeout=60,
+                       cwd=tmp_path)
+    assert r.stdout.splitlines()[-1] == "2 []", (r.stdout, r.stderr)
+    assert r.stderr.startswith("ballsense: error: ") and len(r.stderr.strip().splitlines()) == 1

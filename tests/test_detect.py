@@ -3,12 +3,11 @@ no alerts from breathing, knee drops or creep, rolling with and without gyro
 (force only: fast, and silent on holds, presses, knee drops and a noisy
 sensor), and the analyze command's JSON."""
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
+from conftest import run_cli
 from ballsense import scenarios as S
 from ballsense.analysis import analyze, run, summarise
 from ballsense.detect import Detector, ordered
@@ -325,8 +324,7 @@ def test_analyze_cli_json(tmp_path):
     p = tmp_path / "s.csv"
     np.savetxt(p, np.column_stack([t, f, g]), delimiter=",", header="t_s,force_n,gx_dps,gy_dps,gz_dps",
                comments="", fmt="%.3f")
-    r = subprocess.run([sys.executable, "-m", "ballsense.cli", "analyze", str(p), "--json",
-                        "--gentle-max", str(sc.gentle_max_n)], capture_output=True, text=True, timeout=60)
+    r = run_cli(["analyze", p, "--json", "--gentle-max", sc.gentle_max_n])
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert abs(out["duration_s"] - sc.duration_s) < 0.05
@@ -349,14 +347,14 @@ def test_analyze_cli_json(tmp_path):
 def test_analyze_bad_csv(tmp_path, content, words):
     p = tmp_path / "bad.csv"
     p.write_text(content)
-    r = subprocess.run([sys.executable, "-m", "ballsense.cli", "analyze", str(p)], capture_output=True, text=True)
+    r = run_cli(["analyze", p])
     assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 
 def test_analyze_random_bytes(tmp_path):
     p = tmp_path / "noise.csv"
     p.write_bytes(bytes(np.random.default_rng(0).integers(0, 256, 3000, dtype=np.uint8)))
-    r = subprocess.run([sys.executable, "-m", "ballsense.cli", "analyze", str(p)], capture_output=True, text=True)
+    r = run_cli(["analyze", p])
     assert r.returncode == 2 and "Traceback" not in r.stderr and r.stderr.startswith("ballsense: error:")
 
 

@@ -14,6 +14,8 @@ from ballsense.analysis import run
 from ballsense.traces import from_rec
 
 LOST = (61.0, 62.5)  # 150 samples the link never delivered
+CUES = [{"cue": "breathe", "t_s": 9.5, "side": "left", "spot": 1},  # two of the guide's notes
+        {"cue": "move_ball", "t_s": 80.1, "side": "left", "spot": 1}]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -31,7 +33,7 @@ def exported(tmp_path_factory):
     rec, edf = d / "s.rec", d / "s.edf"
     t, force, gyro, sent = recs.write(rec, [("left", scenarios.demo(2)), ("right", scenarios.hold(5))],
                                 "2024-05-07T18:20:05+0200", {"profile": {"name": "Ann Lee", "body_mass_kg": 64.0}},
-                                lost=[LOST])
+                                lost=[LOST], notes=CUES)
     assert cli.main(["record", str(rec), "-o", str(edf)]) == 0
     assert edf.stat().st_mode & 0o077 == 0
     r = pyedflib.EdfReader(str(edf))
@@ -77,12 +79,13 @@ def test_events_are_annotations(exported):
     alerts = [(round(e.t_s - tr.t[0], 4), f"alert {e.alert} {e.value:.1f} N") for e in events if e.kind == "alert"]
     assert alerts and all(any(abs(o - a) < 2e-4 and x == text for o, _, x in got) for a, text in alerts)
     assert {"alert pressure_high", "alert rolling", "alert slip"} <= {" ".join(x.split()[:2]) for *_, x in got}
-    # spots with their sides and lengths, the guide's side notes, the gap, the padding
+    # spots with their sides and lengths, the side notes, the guide's cues, the gap, the padding
     s = report.load(rec)
     spots = [(round(sp["start_s"], 4), round(sp["end_s"] - sp["start_s"], 4), f"spot {sp['spot']} {sp['side']}")
              for sp in s.spots]
     assert spots and all(x in got for x in spots)
-    assert [x for *_, x in got if x.startswith("side ")] == ["side left", "side right"]
+    assert [x for *_, x in got if x.startswith("side ")] == ["side left", "side right"]  # --side's, not the cues'
+    assert [(o, x) for o, _, x in got if x.startswith("cue ")] == [(9.5, "cue breathe"), (80.1, "cue move_ball")]
     [gap] = [(o, d_) for o, d_, x in got if x.startswith("gap")]
     lost = np.flatnonzero(~kept)
     assert gap == pytest.approx((t[lost[0]], len(lost) / 100), abs=1e-4)

@@ -3,10 +3,13 @@ several days, every number checked against the sessions it was made from.
 
 The recordings are scenarios written through the recorder as the ball's own
 frames (tests/recs.py), each with its start time in its meta and, to be sure
-the day comes from there, a file clock set years away. The expected numbers
-are computed here from each recording's own analysis (the detector run on it,
-the sides known from how it was made), and the sessions are also checked
-against the scenarios' ground truth."""
+the day comes from there, a file clock set years away; each keeps the
+settings a live session notes, with the gentle maximum the physio set in the
+profile (a quarter above the person's load: scenarios.gentle_max_for, the one
+`evaluate` measures the detector with). The expected numbers are the
+scenarios' own ground truth (Scenario.phases and .events, the true force),
+with the tolerances the detector's measured quality gives
+(docs/algorithms.md)."""
 import csv
 import datetime as dt
 import os
@@ -16,18 +19,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.ndimage import median_filter
 
 import recs
-from ballsense import cli, history, profile, scenarios
-from ballsense.analysis import run, summarise
+from ballsense import cli, history, profile, report, scenarios
+from ballsense.evaluate import NEAR
+from ballsense.phases import BREATHING
+from ballsense.settings import GentleMax, PROFILE, Settings
 from ballsense.traces import from_rec
 
 START = dt.date(2024, 5, 1)
 BODY_KG = 72.0
 PERSON = {"name": "Ann", "body_mass_kg": BODY_KG}
 G = 9.80665
-GLITCH_MEDIAN = 7  # 30 ms at 100 Hz: the peak of a press, not of a sensor glitch
 KINDS = ("pressure_high", "rolling", "slip")
 # (day, time, [(side, seed, mistakes)]): days 3, 6, 9 and 11 missed; day 2 in
 # two recordings (left in the morning, right in the evening); day 4 left only;
@@ -48,10 +51,10 @@ PLAN = [
 MISSED = {3, 6, 9, 11}
 
 
-def scenario(seed, mistakes, near=None, used=set()):
-    """A two-spot session; with `near`, the next unused seed whose load is
-    within 4 % of it (the same person on the other side, so the gentle maximum
-    learnt on the first side fits the second)."""
+def scenario(seed, mistakes, near=None, used=None):
+    """A two-spot session; with `near`, the next seed not in `used` whose
+    load is within 4 % of it (the same person on the other side)."""
+    used = set() if used is None else used
     while True:
         sc = scenarios.session(seed, spots=2, mistakes=bool(mistakes), order=mistakes or None)
         if seed not in used and (near is None or abs(sc.load_n - near) < 0.04 * near):
@@ -79,16 +82,18 @@ def folder(tmp_path_factory):
     """The programme's recordings, plus three that must stay out: an emulated
     one, another person's, and one from a month before."""
     d = tmp_path_factory.mktemp("sessions")
-    made = []
+    made, used = [], set()
     for i, (day, hhmm, parts) in enumerate(PLAN):
         scs, load = [], None
         for side, seed, mistakes in parts:
-            sc = scenario(seed, mistakes, load)
+            sc = scenario(seed, mistakes, load, used)
             load = load or sc.load_n
             scs.append((side, sc))
         path = d / f"{i:02d}.rec"
-        recs.write(path, scs, stamp(day, hhmm), {"profile": PERSON})
-        made.append((path, day, scs))
+        gm = scenarios.gentle_max_for(load)
+        recs.write(path, scs, stamp(day, hhmm), {"profile": dict(PERSON, gentle_max_n=gm)},
+                   settings=Settings(GentleMax(gm, PROFILE)))
+        made.append((path, day, scs, gm))
     recs.write(d / "demo.rec", [("left", scenarios.demo(1))], stamp(3, "10:00"),
                {"source": "sim://demo?seed=1", "emulated": True, "profile": PERSON})
     recs.write(d / "bob.rec", [("left", scenario(30, []))], stamp(6, "10:00"),
@@ -101,32 +106,35 @@ def folder(tmp_path_factory):
 
 
 def expected(made):
-    """Per (day, side): the numbers from each recording's own analysis."""
+    """Per (day, side), from the scenarios alone: spots, time held (HELD
+    phases), the true force over it, the mistakes, and how many pressure
+    alerts the rolling bouts' swings may raise: at least the swings that
+    passed the gentle maximum by more than the sensor's 2 % for 0.1 s, at
+    most those that came within 2 % of it (evaluate.NEAR)."""
     out = {}
-    for path, day, scs in made:
-        tr = from_rec(str(path))
-        ev, comp, _ = run(tr.t, tr.force, tr.gyro)
-        s = summarise(tr.t, comp, ev)
-        steady = median_filter(comp, GLITCH_MEDIAN, mode="nearest")
-        bounds, t0 = [], 0.0
-        for side, sc in scs:
-            bounds.append((t0, t0 + sc.duration_s, side))
-            t0 += sc.duration_s
-        side_of = lambda t: next(sd for a, b, sd in bounds if a - 1e-6 <= t < b + 1e-6)
-        for h in s["holds"]:
-            e = out.setdefault((day, side_of(h["start_s"])), dict(
-                held=0.0, spots=0, breaths=0, knees=0, wsum=0.0, peak=0.0, alerts=dict.fromkeys(KINDS, 0), recs=set()))
-            m = (tr.t >= h["start_s"]) & (tr.t < h["end_s"])
-            dur = h["end_s"] - h["start_s"]
-            e["held"] += dur
+    for path, day, scs, gm in made:
+        true = recs.true_force(scs)
+        t = np.arange(len(true)) / recs.RATE
+        clear = [s for s, e in recs.excursions(scs, (2 - NEAR) * gm) if e - s >= 0.1]
+        near = [s for s, _ in recs.excursions(scs, NEAR * gm)]
+        for tr in recs.truth(scs):
+            e = out.setdefault((day, tr["side"]), dict(
+                held=0.0, spots=0, rolls=0, wsum=0.0, peak=0.0, alerts=dict.fromkeys(KINDS, 0), swings=[0, 0],
+                recs=set()))
+            held = np.zeros(len(t), bool)
+            for a, b, kind, _ in tr["phases"]:
+                held |= (t >= a) & (t < b) & (kind in report.HELD)
+                if kind == "rolling":
+                    e["swings"][0] += sum(1 for x in clear if a <= x <= b)
+                    e["swings"][1] += sum(1 for x in near if a - report.ROLL_FOUND_S <= x <= b)
+            e["held"] += held.sum() / recs.RATE
+            e["wsum"] += true[held].sum() / recs.RATE
+            e["peak"] = max(e["peak"], true[(t >= tr["start_s"]) & (t < tr["end_s"])].max())
             e["spots"] += 1
-            e["breaths"] += h["breaths"]
-            e["knees"] += h["knee_drops"]
-            e["wsum"] += steady[m].mean() * dur
-            e["peak"] = max(e["peak"], steady[m].max())
+            e["rolls"] += tr["rolling"]
+            for kind, key in (("pressure_high", "spike"), ("rolling", "rolling"), ("slip", "slip")):
+                e["alerts"][kind] += tr[key]
             e["recs"].add(path)
-        for a in s["alerts"]:
-            out[(day, side_of(a["t_s"]))]["alerts"][a["kind"]] += 1
     return out
 
 
@@ -139,6 +147,15 @@ def programme(folder):
 
 
 def test_every_number_of_the_fourteen_days(folder, programme):
+    """Every number of every day and side against the scripts: the spots, the
+    time held within 1 s a spot (contact is seen at 10 N, a little into the
+    script's settling) and 1.5 s more a rolling bout (it is over after 1.5 s
+    of calm), the mean and peak force within 3 % of the true force (the FSR's
+    creep varies +-40 % between sensors and the detector divides out the
+    nominal one: docs/algorithms.md), the mistakes exactly (a rolling bout is
+    one, its swings past the gentle maximum counted apart), the trend; the
+    breaths and knee drops are the spots' (checked against the scripts in the
+    next test)."""
     _, made = folder
     want = expected(made)
     prog = programme
@@ -150,27 +167,32 @@ def test_every_number_of_the_fourteen_days(folder, programme):
         e = want.get((day, r.side))
         if e is None:
             assert r.status == "missed" and r.spots == 0 and r.held_s == 0 and r.mean_force_n is None, r
-            assert sum(r.alerts.values()) == 0
+            assert sum(r.alerts.values()) == 0 and r.rolling_swings == 0
             continue
+        where = (r.day, r.side)
         assert r.status == "done", r
-        assert r.sessions == len(e["recs"])
-        assert r.spots == e["spots"] and r.breaths == e["breaths"] and r.knee_drops == e["knees"]
-        assert r.held_s == pytest.approx(e["held"], abs=0.02)
-        assert r.mean_force_n == pytest.approx(e["wsum"] / e["held"], abs=0.05)
-        assert r.peak_force_n == pytest.approx(e["peak"], abs=0.01)
+        assert r.sessions == len(e["recs"]) and r.spots == e["spots"], where
+        assert abs(r.held_s - e["held"]) <= 1.0 * e["spots"] + 1.5 * e["rolls"], where
+        assert r.mean_force_n == pytest.approx(e["wsum"] / e["held"], rel=0.03), where
+        assert r.peak_force_n == pytest.approx(e["peak"], rel=0.03), where
         assert r.mean_pct == pytest.approx(100 * r.mean_force_n / (BODY_KG * G), abs=1e-6)
-        assert r.peak_pct == pytest.approx(100 * e["peak"] / (BODY_KG * G), abs=0.01)
-        assert r.alerts == e["alerts"], (r.day, r.side)
+        assert r.peak_pct == pytest.approx(100 * r.peak_force_n / (BODY_KG * G), abs=1e-6)
+        assert r.alerts == e["alerts"], where
+        assert e["swings"][0] <= r.rolling_swings <= e["swings"][1], where
+        spots = [sp for s in prog.sessions if s.started.date() == r.day for sp in s.spots if sp["side"] == r.side]
+        assert (r.breaths, r.knee_drops) == (sum(sp["breaths"] for sp in spots), sum(sp["knee_drops"] for sp in spots))
     done_days = {day for day, _ in want}
     assert done_days == set(range(14)) - MISSED
     assert [d for d in prog.days if prog.day_status(d) == "missed"] == [START + dt.timedelta(i) for i in sorted(MISSED)]
     assert prog.row(START + dt.timedelta(4), "right").status == "missed"  # left only that day
     day2 = START + dt.timedelta(2)  # two recordings, one day, a side each
     assert prog.row(day2, "left").sessions == 1 == prog.row(day2, "right").sessions
+    assert sum(r.rolling_swings for r in prog.rows) >= 3  # the rolling days did press past it
 
-    # the trend: least squares over the days done, alerts a day, per week
+    # the trend: least squares over the days done, mistakes a day, per week
     days = sorted(done_days)
     per_day = [sum(sum(want[(d, s)]["alerts"].values()) for s in ("left", "right") if (d, s) in want) for d in days]
+    assert per_day[:3] == [5, 3, 2]  # the plan's mistakes, dying out
     slope = np.polyfit(days, per_day, 1)[0] * 7
     assert prog.trend["slope_per_week"] == pytest.approx(slope, abs=1e-9)
     assert prog.trend["first"] == per_day[0] and prog.trend["last"] == per_day[-1] == 0
@@ -182,28 +204,61 @@ def test_every_number_of_the_fourteen_days(folder, programme):
                              "before this window (--start 2024-04-02 shows them)": 1}
 
 
-def test_the_sessions_match_their_scenarios(folder, programme):
-    """The chain end to end against ground truth: time held within 3 %, knee
-    drops as scripted and breaths within one, every rolling bout and slip
-    alerted once, every spike alerted, calm days without alerts."""
+def _spot_pairs(folder, programme):
+    """(analysed spot, the script's spot), recording by recording."""
     _, made = folder
-    truth = {}
-    for _, day, scs in made:
-        for side, sc in scs:
-            t = truth.setdefault((day, side), dict(held=0.0, breaths=0, knees=0, spikes=0, rolling=0, slip=0))
-            t["held"] += sum(e - s for s, e, st in sc.states if st in ("settling", "hold", "knee_drop"))
-            for _, kind in sc.events:
-                key = {"breath": "breaths", "knee_drop": "knees", "spike": "spikes"}.get(kind, kind)
-                if key in t:
-                    t[key] += 1
-    for (day, side), t in truth.items():
-        r = programme.row(START + dt.timedelta(day), side)
-        assert r.held_s == pytest.approx(t["held"], rel=0.03), (day, side)
-        assert r.knee_drops == t["knees"] and abs(r.breaths - t["breaths"]) <= 1, (day, side)
-        assert r.alerts["rolling"] == t["rolling"] and r.alerts["slip"] == t["slip"], (day, side)
-        assert r.alerts["pressure_high"] >= t["spikes"], (day, side)
-        if not (t["spikes"] or t["rolling"]):
-            assert r.alerts["pressure_high"] == 0, (day, side)  # calm days raise nothing
+    by_path = {s.path: s for s in programme.sessions}
+    pairs = []
+    for path, _, scs, _ in made:
+        s, truth = by_path[str(path)], recs.truth(scs)
+        assert len(s.spots) == len(truth), path  # spots: exact
+        pairs += list(zip(s.spots, truth))
+    return pairs
+
+
+def test_the_sessions_match_their_scenarios(folder, programme):
+    """Spot by spot against the scripts. The spots and their sides are
+    exact. Knee drops: exact on at least 90 % of the spots that have them and
+    never off by more than one; breaths: within one (or 10 %) of the script's
+    per breathing phase on at least 90 % of the spots. The detector measures
+    96 % and 98 % per phase on tuning and held-out seeds (its targets 90 %
+    and 95 %, docs/algorithms.md); a spot fails both when the detector starts
+    its knee drops on a deep breath, which takes the breaths after it too."""
+    pairs = _spot_pairs(folder, programme)
+    assert len(pairs) == 39
+    assert all(sp["side"] == tr["side"] for sp, tr in pairs)
+    knees = [(sp["knee_drops"], tr["knee_drops"]) for sp, tr in pairs if tr["knee_drops"]]
+    assert all(abs(got - want) <= 1 for got, want in knees), knees
+    assert sum(got == want for got, want in knees) >= 0.9 * len(knees), knees
+    assert all(sp["knee_drops"] == 0 for sp, tr in pairs if not tr["knee_drops"])
+
+    def breaths_within(sp, tr):
+        phases = [n for _, _, kind, n in tr["phases"] if kind in BREATHING]
+        return abs(sp["breaths"] - tr["breaths"]) <= sum(max(1, 0.1 * n) for n in phases)  # evaluate.breaths_ok
+
+    ok = [breaths_within(sp, tr) for sp, tr in pairs]
+    assert sum(ok) >= 0.9 * len(ok), [(sp["breaths"], tr["breaths"]) for sp, tr in pairs]
+
+
+@pytest.mark.xfail(strict=True, reason="detector (detect.py, not this module): the gentle maximum learnt from the "
+                   "first hold (1.25 x its level) sits within reach of knee drops that load the ball (up to ~20 %, "
+                   "on a body that has sunk 2-6 % since); a knee drop that reaches it is alerted, and after the "
+                   "alert the knee drops are lost: counted afresh from the alert's end, or, when the knee drops "
+                   "were not yet recognised, taken for a spike (re-settling). evaluate gives the scenario's "
+                   "gentle maximum (1.25 x the load, 0-8 % higher), so it never sees this")
+def test_the_learnt_gentle_maximum_keeps_the_knee_drops(tmp_path):
+    """Day 10 of the plan, calm on both sides, recorded as a first session
+    is (no gentle maximum set: it is learnt): every spot's knee drops as the
+    script did them. Today the right side's two spots report 4 of 6 and 0 of
+    4, after three pressure alerts on knee drops that came within 2 % of the
+    learnt maximum."""
+    left = scenario(20, [])
+    scs = [("left", left), ("right", scenario(58, [], left.load_n))]  # as the folder has them
+    path = tmp_path / "learnt.rec"
+    recs.write(path, scs, stamp(10, "08:15"), {"profile": PERSON}, settings=Settings())
+    s = report.load(path)
+    assert s.summary["gentle_max_from"] == "learnt"
+    assert [sp["knee_drops"] for sp in s.spots] == [tr["knee_drops"] for tr in recs.truth(scs)]
 
 
 def test_csv_has_the_same_numbers(programme, tmp_path):
@@ -224,6 +279,7 @@ def test_csv_has_the_same_numbers(programme, tmp_path):
         assert float(row["mean_force_n"]) == pytest.approx(r.mean_force_n, abs=0.05)
         assert float(row["peak_pct_body_weight"]) == pytest.approx(r.peak_pct, abs=0.05)
         assert [int(row[f"alerts_{k}"]) for k in KINDS] == [r.alerts[k] for k in KINDS]
+        assert int(row["alerts_pressure_high_while_rolling"]) == r.rolling_swings
 
 
 def test_terminal_table_one_line_per_day_and_side(folder, monkeypatch, capsys):
@@ -259,7 +315,7 @@ def test_window_follows_the_programme():
 
 def test_days_to_come_are_not_missed(folder):
     d, made = folder
-    first_days = [p for p, day, _ in made if day <= 2]
+    first_days = [p for p, day, _, _ in made if day <= 2]
     sessions, _ = history.collect([str(p) for p in first_days])
     prog = history.build(sessions, today=START + dt.timedelta(2))
     assert [prog.day_status(x) for x in prog.days] == ["done"] * 3 + ["to come"] * 11

@@ -12,16 +12,15 @@ import pytest
 
 from ballsense.recording import Recording
 from ballsense.traces import from_rec
+from conftest import run_cli
 
-BALLSENSE = [sys.executable, "-m", "ballsense.cli"]
 
 
 @pytest.fixture(scope="module")
 def demo_rec(tmp_path_factory):
     """90 s of the demo session, played 6x faster, recorded."""
     rec = tmp_path_factory.mktemp("demo") / "s.rec"
-    r = subprocess.run(BALLSENSE + ["demo", "--headless", "--seconds", "90", "--speed", "6", "--record", str(rec)],
-                       capture_output=True, text=True, timeout=120)
+    r = run_cli(["demo", "--headless", "--seconds", "90", "--speed", "6", "--record", rec])
     assert r.returncode == 0, r.stderr
     return rec, r.stdout
 
@@ -41,10 +40,11 @@ def test_recording_round_trip(demo_rec, tmp_path):
     r = Recording(str(rec))
     assert r.problems() == "" and r.meta["tool"] == "ballsense live"
     tr = from_rec(str(rec))
-    assert 8900 <= len(tr.t) <= 9100 and np.all(np.diff(tr.t) > 0)
+    # 90 s at 100 Hz (at 6x a loaded machine can make the emulated ball miss a few deadlines)
+    assert 8800 <= len(tr.t) <= 9100 and np.all(np.diff(tr.t) > 0)
     assert tr.gyro is not None and 60 < np.percentile(tr.force, 90) < 250
     csv = tmp_path / "x.csv"
-    subprocess.run(BALLSENSE + ["record", str(rec), "-o", str(csv)], check=True, capture_output=True, timeout=60)
+    assert run_cli(["record", rec, "-o", csv]).returncode == 0
     rows = np.loadtxt(csv, delimiter=",", skiprows=1)
     assert len(rows) == len(tr.t) and np.allclose(rows[:, 2], tr.force, atol=0.006)
 
@@ -58,7 +58,7 @@ def _png_size(path):
 def test_report_png_draws_the_trace(demo_rec, tmp_path):
     rec, _ = demo_rec
     out = tmp_path / "r.png"
-    r = subprocess.run(BALLSENSE + ["report", str(rec), "-o", str(out)], capture_output=True, text=True, timeout=60)
+    r = run_cli(["report", rec, "-o", out])
     assert r.returncode == 0, r.stderr
     w, h = _png_size(out)
     assert w >= 800 and h >= 400
@@ -72,7 +72,7 @@ def test_report_png_draws_the_trace(demo_rec, tmp_path):
 def test_report_html(demo_rec, tmp_path):
     rec, _ = demo_rec
     out = tmp_path / "r.html"
-    subprocess.run(BALLSENSE + ["report", str(rec), "-o", str(out)], check=True, capture_output=True, timeout=60)
+    assert run_cli(["report", rec, "-o", out]).returncode == 0
     page = out.read_text()
     assert "data:image/png;base64," in page and "<table>" in page and "pressed past the gentle range" in page
 

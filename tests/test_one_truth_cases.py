@@ -66,7 +66,9 @@ def test_a_given_gentle_max_is_the_one_every_command_uses(capsys, tmp_path):
     out = ballsense(capsys, "demo", "--gentle-max", 70, "--record", rec, "--headless", "--seconds", 40,
                     "--speed", 4, "--quiet")
     live = live_alerts(out.out)
-    assert live and live[0] == (7.65, "pressure_high")  # 70 N passed, as the user asked
+    # 70 N passed, as the user asked: at 7.65 s in the scenario (the emulated ball reads its trace as
+    # time passes, so its samples, and the crossing, can fall one sample either way)
+    assert live and live[0][1] == "pressure_high" and abs(live[0][0] - 7.65) <= 0.015, live
     js, analyzed, report, history = offline(capsys, rec, tmp_path)
     agree(live, analyzed, report, history)
     assert js["gentle_max"] == {"newtons": 70.0, "source": "given", "what_if": False}

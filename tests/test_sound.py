@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from ballsense import cues
+from ballsense.alerts import ALERTS
 from ballsense.detect import Event
 from ballsense.pipeline import View
 from ballsense.sinks import sound
@@ -35,7 +36,7 @@ def test_tone_cues_have_their_length_and_pitch(tmp_path):
         assert abs(n / rate - sum(s for _, s in pattern)) < 0.01
         hz, sec = pattern[0]
         assert abs(_dominant_hz(x[: int(sec * rate)], rate) - hz) < 1.5 / sec + 2
-    starts = {cues.CUES[c].tones[0][0] for c in sound.ALERT_CUES.values()}
+    starts = {cues.CUES[a.cue].tones[0][0] for a in ALERTS.values()}
     assert len(starts) == 3  # the three alerts sound different from each other
 
 

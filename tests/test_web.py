@@ -32,7 +32,8 @@ from ballsense.errors import UserError
 from ballsense.pipeline import View
 from ballsense.sinks import web
 from ballsense.cues import CUES, SAFETY
-from ballsense.sinks.screen import ALERT_WORDS, PHASE_WORDS, STATE_WORDS
+from ballsense.alerts import ALERTS
+from ballsense.sinks.screen import PHASE_WORDS, STATE_WORDS
 
 from ballsense.bench import CHROMIUM, CHROMIUM_ARGS, PHONE as PORTRAIT, phone_page as phone
 LANDSCAPE = {"width": 844, "height": 390}
@@ -216,14 +217,14 @@ def test_demo_alert_takes_over_the_page_in_red_and_is_spoken(browser):
         page.tap("#enable")  # browsers speak and vibrate only after a tap
         page.wait_for_selector("#alert", state="visible", timeout=20000)
         head = page.text_content("#alert-head")
-        assert head in [h for h, _ in ALERT_WORDS.values()]
+        assert head in [a.head for a in ALERTS.values()]
         red = page.evaluate("getComputedStyle(document.getElementById('alert')).backgroundColor")
         r, g, b = map(int, re.findall(r"\d+", red)[:3])
         assert r > 120 and g < 40 and b < 40, red
         box = page.locator("#alert").bounding_box()
         assert box["width"] >= PORTRAIT["width"] and box["height"] >= PORTRAIT["height"]  # the whole screen
         spoken = page.evaluate("ballsense.spoken")
-        assert spoken and spoken[-1]["words"] in [CUES[c].spoken for c in web.ALERT_CUES.values()]
+        assert spoken and spoken[-1]["words"] in [CUES[a.cue].spoken for a in ALERTS.values()]
         # the utterance reached the speech engine (this machine has no voices: it fails there, not before)
         page.wait_for_function("() => ballsense.spoken.at(-1).outcome !== 'none'", timeout=3000)
         assert page.evaluate("ballsense.spoken.at(-1).outcome") in ("spoken", "synthesis-failed")
@@ -324,7 +325,7 @@ def test_alert_on_the_page_within_200_ms_of_the_host_event(browser, monkeypatch)
             page.wait_for_function(f"() => ballsense.log.some(e => e[4] === '{a}' && e[3] !== null && e[1] >= {host_ms})")
             paint = page.evaluate(f"ballsense.log.find(e => e[4] === '{a}' && e[1] >= {host_ms})[3]")
             lat.append(paint + offset - host_ms)
-            assert page.text_content("#alert-head") == ALERT_WORDS[a][0]
+            assert page.text_content("#alert-head") == ALERTS[a].head
             s.event(Event(s.view.t_s, "alert_clear", 0, alert=a), alert="")
             page.wait_for_selector("#alert", state="hidden", timeout=web.ALERT_MIN_S * 1000 + 2000)
         assert all(0 < x < 200 for x in lat), lat
@@ -559,11 +560,14 @@ class raw_ws:
             self.s.setblocking(True)
         out = []
         while len(self.buf) >= 2:
-            n, at = self.buf[1] & 0x7F, 2
+            n = self.buf[1] & 0x7F
+            at = {126: 4, 127: 10}.get(n, 2)
+            if len(self.buf) < at:  # the length itself has not all arrived
+                break
             if n == 126:
-                n, at = struct.unpack(">H", self.buf[2:4])[0], 4
+                n = struct.unpack(">H", self.buf[2:4])[0]
             elif n == 127:
-                n, at = struct.unpack(">Q", self.buf[2:10])[0], 10
+                n = struct.unpack(">Q", self.buf[2:10])[0]
             if len(self.buf) < at + n:
                 break
             op, payload, self.buf = self.buf[0] & 0x0F, self.buf[at:at + n], self.buf[at + n:]

@@ -34,6 +34,7 @@ class App:
         self.board = board or boards.load(self.cfg["board"])
         self.clock = self.board.clock
         self.sensor = boards.make_sensor(self.board, self.cfg)
+        self.sensor_code = [k for k, v in P.SENSORS.items() if v == self.cfg["sensor"]][0]  # on the wire
         self.imu = None
         self._start_imu()
         self.sampler = Sampler(self.clock, self.sensor.read, self.ring, self.cfg["rate_hz"])
@@ -108,7 +109,7 @@ class App:
             flags |= P.F_SENSOR_FAULT
         err = self.error or (P.E_SENSOR if self.sampler.error else P.E_OK)
         st = {"fw_major": VERSION[0], "fw_minor": VERSION[1], "fw_patch": VERSION[2],
-              "board": self.board.BOARD_ID, "sensor": 2 if self.cfg["sensor"] == "hx711" else 1,
+              "board": self.board.BOARD_ID, "sensor": self.sensor_code,
               "flags": flags, "rate_hz": self.cfg["rate_hz"], "battery_pct": self.board.battery_pct(),
               "error": err, "token": token, "next_seq": r.next_seq,
               "threshold": self.cfg["threshold"], "epoch": r.epoch, "epoch_seq": r.epoch_seq}

@@ -16,12 +16,10 @@ RELEASE_N = 10   # lets go three times in three seconds
 
 def levels(board, cfg):
     """(firm, release) in raw counts on the nominal sensor curve: the gesture
-    needs no calibration. Here, not in the sensor modules: BLE balls only."""
-    if cfg["sensor"] == "hx711":
-        from .sensors.hx711 import NOMINAL_RAW_PER_N, ZERO_COUNTS
-        return [ZERO_COUNTS + (int(NOMINAL_RAW_PER_N * f) >> cfg["hx711_shift"]) for f in (FIRM_N, RELEASE_N)]
-    from .sensors.fsr import FULL_SCALE, divider_fraction
-    return [int(FULL_SCALE * divider_fraction(f, board.FSR_DIVIDER_OHMS)) for f in (FIRM_N, RELEASE_N)]
+    needs no calibration."""
+    from .sensors import module
+    m = module(cfg["sensor"])
+    return [m.counts_at(board, cfg, f) for f in (FIRM_N, RELEASE_N)]
 
 
 class Pairing:

@@ -4,10 +4,10 @@ import math
 
 import numpy as np
 
+from .alerts import ALERTS
 from .errors import UserError
 
-HOLD_STATES = ("settling", "hold", "knee_drop")
-ALERT_KINDS = ("pressure_high", "rolling", "slip")
+HOLD_STATES = ("settling", "hold", "knee_drop")  # a hold: contact without rolling (live: pipeline.View)
 
 
 def rate_of(t):
@@ -50,7 +50,7 @@ def summarise(t, comp, events):
                       "knee_drops": sum(1 for x in events if x.kind == "knee_drop" and s <= x.t_s < e),
                       "mean_force_n": r(float(comp[m].mean())), "peak_force_n": r(float(comp[m].max()))})
     alerts = [{"t_s": r(e.t_s), "kind": e.alert, "force_n": r(e.value)}
-              for e in events if e.kind == "alert" and e.alert in ALERT_KINDS]
+              for e in events if e.kind == "alert" and e.alert in ALERTS]
     phases = phase_spans(events, end)
     return {"duration_s": r(end - float(t[0])), "states": states, "holds": holds, "spots": spots(phases),
             "phases": phases, "alerts": alerts}

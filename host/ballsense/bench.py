@@ -98,6 +98,35 @@ def analyze_speed(runs):
     return len(f) / statistics.median(walls), statistics.median(walls)
 
 
+def cli_refuse_s(runs=5):
+    """How long `ballsense analyze missing.csv` takes to say no (start-up
+    included): a person who mistyped a name should not wait for scipy."""
+    walls = []
+    with tempfile.TemporaryDirectory() as d:
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            subprocess.run(CLI + ["analyze", os.path.join(d, "missing.csv")], capture_output=True)
+            walls.append(time.perf_counter() - t0)
+    return statistics.median(walls)
+
+
+def cue_start_ms(runs=10):
+    """How long raising a cue takes on the way it plays here (PortAudio, a
+    player process, or the bell): the alert must not wait for its sound."""
+    from .sinks import sound
+    with tempfile.TemporaryDirectory() as d:
+        out = sound.backend(sound.render(d, speech=False))
+        took = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            out.play("ease_off")
+            took.append((time.perf_counter() - t0) * 1000)
+            time.sleep(0.05)
+        if isinstance(out, sound.Process) and out.busy():
+            out.proc.terminate()
+    return out.name, statistics.median(took)
+
+
 LIVE = CLI + ["live", "sim://session?seed=1", "--quiet", "--no-record"]
 
 
@@ -243,6 +272,9 @@ def run(quick=False, ble=True):
     sps, wall = analyze_speed(1 if quick else 3)
     out["analyze_samples_per_s"] = round(sps)
     out["analyze_one_hour_s"] = round(wall, 2)
+    out["cli_refuse_missing_file_s"] = round(cli_refuse_s(), 3)
+    out["cue_backend"], cue = cue_start_ms()
+    out["cue_start_ms"] = round(cue, 2)
     out["live_cpu_percent"] = round(live_cpu(15 if quick else 30), 2)
     out["live_cpu_percent_headless"] = round(live_cpu_headless(15 if quick else 30), 2)
     try:

@@ -1,13 +1,14 @@
 """EDF+ export for clinics and research (docs/formats.md): the calibrated
 force and the gyro as signals at the ball's rate, and what happened as
-EDF+ annotations (the detector's states, breaths, knee drops and alerts; the
-spots and the sides the guide noted; gaps). Written with pyedflib, read by
+EDF+ annotations (the detector's states, phases, breaths, knee drops and
+alerts; the spots with their sides; the guide's cues; gaps). Written with pyedflib, read by
 EDFbrowser, MNE and any EDF+ reader."""
 import datetime as dt
 import math
 
 import numpy as np
 
+from . import sensors
 from .errors import UserError
 from .report import SIDES, private
 
@@ -74,8 +75,11 @@ def annotations(session):
         out.append((sp["start_s"] - t0, sp["end_s"] - sp["start_s"],
                     f"spot {sp['spot']}" + (f" {sp['side']}" if sp["side"] else "")))
     for n in session.notes:
-        if n.get("side") in SIDES:
-            out.append((float(n.get("t_s", 0.0)) - t0, 0.0, f"side {n['side']}"))
+        at = float(n.get("t_s", 0.0)) - t0
+        if "cue" in n:
+            out.append((at, 0.0, f"cue {n['cue']}"))
+        elif n.get("side") in SIDES and "spot" not in n:  # --side; the guide's spot notes are the spots' sides
+            out.append((at, 0.0, f"side {n['side']}"))
     return sorted((max(0.0, a), d, x) for a, d, x in out)
 
 
@@ -92,7 +96,7 @@ def write_edf(session, path):
     records = -(-n // (rate * RECORD_S))
     pad = records * rate * RECORD_S - n
     chans = [("Force", "N", regular(tr.force, idx, n), "force", False,
-              "FSR" if tr.sensor == "fsr" else "HX711 load cell")]
+              sensors.model(tr.sensor).LABEL)]
     if tr.gyro is not None:
         for i, axis in enumerate("XYZ"):
             chans.append((f"Gyro {axis}", "deg/s", regular(tr.gyro[:, i], idx, n), "gyro", True, "MEMS gyroscope"))

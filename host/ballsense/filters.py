@@ -1,7 +1,13 @@
 """Streaming filters with explicit state, after scipy.signal's sosfilt(zi=...):
 feeding a signal in any chunks gives the same output as feeding it whole."""
 import numpy as np
-from scipy import signal
+
+
+def _signal():
+    """scipy.signal, imported when the first filter is made: it takes most of
+    a second, and a command must be able to refuse bad input at once."""
+    from scipy import signal
+    return signal
 
 
 class Median:
@@ -41,22 +47,23 @@ class Sos:
     def __init__(self, sos):
         self.sos = sos
         self.zi = None
+        self.sosfilt = _signal().sosfilt
 
     @classmethod
     def lowpass(cls, hz, rate_hz, order=2):
-        return cls(signal.butter(order, _below_nyquist(hz, rate_hz), "low", fs=rate_hz, output="sos"))
+        return cls(_signal().butter(order, _below_nyquist(hz, rate_hz), "low", fs=rate_hz, output="sos"))
 
     @classmethod
     def bandpass(cls, lo, hi, rate_hz, order=2):
-        return cls(signal.butter(order, [lo, _below_nyquist(hi, rate_hz)], "band", fs=rate_hz, output="sos"))
+        return cls(_signal().butter(order, [lo, _below_nyquist(hi, rate_hz)], "band", fs=rate_hz, output="sos"))
 
     def __call__(self, x):
         x = np.asarray(x, float)
         if len(x) == 0:
             return x
         if self.zi is None:
-            self.zi = signal.sosfilt_zi(self.sos) * x[0]
-        y, self.zi = signal.sosfilt(self.sos, x, zi=self.zi)
+            self.zi = _signal().sosfilt_zi(self.sos) * x[0]
+        y, self.zi = self.sosfilt(self.sos, x, zi=self.zi)
         return y
 
 
@@ -104,6 +111,7 @@ class GatedMean:
         self.a = 1.0 / (tau_s * rate_hz)
         self.zi = np.zeros(1)
         self.last = 0.0
+        self.lfilter = _signal().lfilter
         self.unbiased = unbiased
         self.n = 0                # gated samples seen
 
@@ -111,7 +119,7 @@ class GatedMean:
         x, gate = np.asarray(x, float), np.asarray(gate, bool)
         if not gate.any():
             return np.full(len(x), self.last)
-        y, self.zi = signal.lfilter([self.a], [1, self.a - 1], x[gate], zi=self.zi)
+        y, self.zi = self.lfilter([self.a], [1, self.a - 1], x[gate], zi=self.zi)
         if self.unbiased:  # the weights so far sum to 1 - (1 - a)^n
             y = y / -np.expm1((self.n + np.arange(1, len(y) + 1)) * np.log1p(-self.a))
             self.n += len(y)

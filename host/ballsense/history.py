@@ -15,7 +15,7 @@ import numpy as np
 
 from . import profile as profiles
 from . import report
-from .analysis import ALERT_KINDS
+from .alerts import ALERTS, KINDS as ALERT_KINDS
 from .errors import UserError
 from .recording import MAGIC
 from .sessions import is_practice
@@ -41,7 +41,8 @@ class DaySide:
     peak_force_n: float = None
     mean_pct: float = None       # the same, as % of body weight (when a profile gives it)
     peak_pct: float = None
-    alerts: dict = field(default_factory=lambda: dict.fromkeys(ALERT_KINDS, 0))
+    alerts: dict = field(default_factory=lambda: dict.fromkeys(ALERT_KINDS, 0))  # mistakes by kind
+    rolling_swings: int = 0      # pressure alerts rolling's swings raised (counted in their bouts)
 
     @property
     def held_min(self):
@@ -166,9 +167,10 @@ def _day_side(day, side, sessions, today):
     key = lambda x: report.side_word(x)
     spots = [(s, sp) for s in sessions for sp in s.spots if key(sp["side"]) == side]
     for s in sessions:
-        for a in s.alerts():
-            if key(a["side"]) == side:
-                r.alerts[a["kind"]] += 1
+        by_kind, swings = report.counts([m for m in s.mistakes() if key(m["side"]) == side])
+        for k, n in by_kind.items():
+            r.alerts[k] += n
+        r.rolling_swings += swings
     if not spots:
         return r
     r.status = "done"
@@ -212,7 +214,7 @@ def trend(rows, dates):
 
 COLUMNS = ("date", "weekday", "side", "status", "sessions", "held_min", "spots", "breaths_per_spot",
            "knee_drops_per_spot", "mean_force_n", "peak_force_n", "mean_pct_body_weight", "peak_pct_body_weight",
-           "alerts_pressure_high", "alerts_rolling", "alerts_slip")
+           *(f"alerts_{k}" for k in ALERT_KINDS), "alerts_pressure_high_while_rolling")
 
 
 def values(r):
@@ -222,7 +224,7 @@ def values(r):
     return (r.day.isoformat(), r.day.strftime("%a"), r.side, r.status, str(r.sessions),
             f(r.held_min, 2) if done else "", str(r.spots) if done else "", f(r.per_spot(r.breaths)),
             f(r.per_spot(r.knee_drops)), f(r.mean_force_n), f(r.peak_force_n), f(r.mean_pct), f(r.peak_pct),
-            *(str(r.alerts[k]) for k in ALERT_KINDS))
+            *(str(r.alerts[k]) for k in ALERT_KINDS), str(r.rolling_swings))
 
 
 def table_rows(prog, month=False):
@@ -268,7 +270,7 @@ def summary_lines(prog):
     t = prog.trend
     trend = (f"; trend {t['word']} ({t['slope_per_week']:+.1f} a day per week; {t['first']} on the first day done, "
              f"{t['last']} on the last)") if t["slope_per_week"] is not None else ""
-    lines.append(f"alerts: {sum(totals.values())} (" + ", ".join(f"{report.MISTAKE_WORDS[k]} {n}"
+    lines.append(f"alerts: {sum(totals.values())} (" + ", ".join(f"{ALERTS[k].mistake} {n}"
                                                                  for k, n in totals.items()) + ")" + trend)
     for why, n in prog.left_out.items():
         lines.append(f"left out: {n} recording{'s' if n > 1 else ''} {why}")
@@ -353,10 +355,10 @@ def figure(prog, heading=True):
     a1.set_ylim(0, max([TARGET_MIN[1] * 1.25] + [r.held_min * 1.1 for r in prog.rows]))
     a1.legend(fontsize=8, loc="upper right", ncol=len(sides) + 1)
     bottom = np.zeros(n)
-    colors = {k: report.ALERT_MARK[k][1] for k in ALERT_KINDS}
+    colors = {k: ALERTS[k].mark[1] for k in ALERT_KINDS}
     for k in ALERT_KINDS:
         v = np.array([sum(prog.row(d, s).alerts[k] for s in sides) for d in prog.days], float)
-        a2.bar(x, v, 0.6, bottom=bottom, color=colors[k], label=report.MISTAKE_WORDS[k])
+        a2.bar(x, v, 0.6, bottom=bottom, color=colors[k], label=ALERTS[k].mistake)
         bottom += v
     a2.set_ylim(0, max(3, bottom.max() * 1.15))
     a2.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -385,8 +387,10 @@ def write_html(prog, path):
             f'<p class="sub">{html.escape(person_line(prog))}</p><ul>{lines}</ul>'
             f'<img src="data:image/png;base64,{img}" alt="the programme day by day">'
             f"<h2>Day by day</h2>{table}"
-            "<p>Minutes held: the time the ball was held still (settling, holding, knee drops) on that side. "
-            "Force: the mean over the time held, and the peak.</p>")
+            f"<p>Minutes held: the time the ball was held still on that side ({report.held_words()}; rolling "
+            "is not held). Force: the mean over the time held, and the peak. "
+            "Alerts count mistakes: a rolling bout is one, however many of its swings passed the gentle "
+            "maximum.</p>")
     report._write_text(path, report.html_page(title(prog), body))
 
 

@@ -7,11 +7,12 @@ events as they happen; each sink decides how to show or sound them."""
 import math
 from dataclasses import dataclass, field
 
+from .alerts import ALERTS, SHOW_S
+from .analysis import HOLD_STATES
 from .protocol import encode_command, C_SET_THRESHOLD
 from .replay import Decider
 from .settings import GentleMax, Settings, gentle_max as choose_gentle_max
 
-ALERT_SHOW_S = 3.0  # a rolling or slip alert stays on screen this long
 
 
 @dataclass
@@ -70,7 +71,7 @@ class Pipeline:
     def _start(self):
         """The first batch: the calibration is known, so the settings are."""
         cal = self.stream.calib
-        st = Settings(self.gentle, creep=cal is not None and cal.sensor == "fsr")
+        st = Settings(self.gentle, creep=cal is not None and cal.model.CREEP)
         self.decider = Decider(st)
         self.stream.note(settings=st.note())
 
@@ -120,7 +121,7 @@ class Pipeline:
             del v.history[:100]
         for e in evs:
             self._event(v, e)
-        if v.alert in ("rolling", "slip") and v.t_s - v.alert_since > ALERT_SHOW_S:
+        if v.alert and not ALERTS[v.alert].cleared and v.t_s - v.alert_since > SHOW_S:
             v.alert = ""
         if self.guide:
             for note in self.guide.step(v, evs):  # its cues, and the side of each spot
@@ -128,10 +129,10 @@ class Pipeline:
         self.events += evs
 
     def _event(self, v, e):
-        if e.kind == "state":
-            if e.state in ("settling", "hold", "knee_drop") and v.state in ("idle", "rolling"):
+        if e.kind == "state":  # a hold: contact without rolling, restarted by a slip (analysis.hold_spans)
+            if e.state in HOLD_STATES and v.state not in HOLD_STATES:
                 v.hold_since = e.t_s
-            if e.state in ("idle", "rolling"):
+            if e.state not in HOLD_STATES:
                 v.hold_since = None
             v.state = e.state
         elif e.kind == "spot":

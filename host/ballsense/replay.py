@@ -7,6 +7,7 @@ same settings (the recording's), so they get the same events. The detector
 is chunk-invariant, so batch sizes do not matter."""
 import numpy as np
 
+from . import sensors
 from .analysis import rate_of
 from .detect import Detector, Event, ordered
 from .settings import Settings, gentle_max as choose_gentle_max
@@ -47,7 +48,7 @@ def settings_of(trace, gentle_max=None, creep=None, profile=None):
     """The settings a trace replays with: its recording's, `gentle_max` given
     here a what-if over them (settings.gentle_max); `profile` (newtons) counts
     only for a trace that recorded none (a CSV); `creep` False: none."""
-    st = Settings.of_note(trace.settings) if trace.settings else Settings(creep=trace.sensor == "fsr")
+    st = Settings.of_note(trace.settings) if trace.settings else Settings(creep=sensors.model(trace.sensor).CREEP)
     recorded = st.gentle if trace.settings else None
     gentle = choose_gentle_max(gentle_max, profile=profile, recorded=recorded)
     return Settings(gentle, st.creep if creep is None else creep, st.params)

@@ -1,35 +1,45 @@
 """A session report, to read on screen or on paper: the force trace with the
-spots, states, gentle band and alerts; a table per spot and phase; the alerts
-in words. PNG, or HTML that stands alone (the picture inline, nothing fetched).
+spots, phases, gentle maximum and alerts; a table per spot and phase; the
+alerts in words. PNG (one landscape page), or HTML that stands alone (the
+picture inline, nothing fetched).
 
 `load` analyses one recording the way history does; `spots` turns the
-analysis summary into spots and their phases (the one place that knows the
-summary's shape)."""
+detector's phases into spots (the one place that knows the summary's shape);
+`Session.mistakes` turns its alerts into what the person did wrong."""
 import base64
 import datetime as dt
 import html
 import io
 import os
+import re
+import textwrap
 
 import numpy as np
 
 from . import profile as profiles
+from .alerts import ALERTS
 from .analysis import summarise
-from .replay import run
+from .phases import BREATHING, KINDS
 from .recording import Recording
+from .replay import run
+from .sinks.screen import PHASE_WORDS  # the phases' names, as the person saw them live
 from .traces import load as load_trace
 
-COLORS = {"idle": "#ffffff", "settling": "#fff3c4", "hold": "#d8f0d8", "knee_drop": "#cfe3ff",
-          "rolling": "#ffd0d0"}
-STATE_WORDS = {"settling": "settling", "hold": "hold", "knee_drop": "knee drops", "rolling": "rolling"}
-ALERT_MARK = {"pressure_high": ("v", "red"), "rolling": ("s", "darkorange"), "slip": ("x", "purple")}
-MISTAKE_WORDS = {"pressure_high": "pressed past the gentle range", "rolling": "rolled instead of holding",
-                 "slip": "the ball slipped"}
-PHASE_WORDS = {"hold": "hold", "settle": "settling", "breathe": "sink and breathe", "knee_drops": "knee drops",
-               "resettle": "re-settling", "rolling": "rolling"}
-NOT_HELD = ("rolling",)  # phases that are not time held still
+# The time "held" at a spot: on the ball and held still (settling included),
+# rolling not. Every phase kind is either held or named here as not.
+HELD = ("settle", "breathe", "knee_drops", "resettle")
+NOT_HELD = ("off", "rolling")
+assert set(HELD) | set(NOT_HELD) == set(KINDS)
+# The detector raises rolling up to 1.5 s after it starts (docs/algorithms.md),
+# so a press past the gentle maximum that soon before it is its first swing.
+ROLL_FOUND_S = 1.5
+MIN_ROW_S = 0.5  # a phase shorter than this (a press one tick before the rolling it began) gets no line
+
+PHASE_COLORS = {"settle": "#fff3c4", "breathe": "#d8f0d8", "knee_drops": "#cfe3ff", "resettle": "#e6d8f5",
+                "rolling": "#f8c8c8"}
 SIDES = ("left", "right")
 UNKNOWN_SIDE = "unknown"  # no side noted
+GUIDE, NOTED = "guide", "noted"  # where a spot's side came from
 A4_LANDSCAPE_IN = (11.69, 8.27)
 NO_ALERTS = "No alerts: calm, gentle holds throughout."
 NOTICE = ("Not medical advice. Sharp pain, pain into the belly or side, pain down a leg or numbness: stop and see "
@@ -37,8 +47,9 @@ NOTICE = ("Not medical advice. Sharp pain, pain into the belly or side, pain dow
 
 
 class Session:
-    """One recording, analysed: its trace, the detector's summary, its meta and
-    notes, the person it was made for, and its spots with their sides."""
+    """One recording, analysed: its trace, the detector's summary and events,
+    its meta and notes, the person it was made for, and its spots with their
+    sides."""
 
     def __init__(self, path, trace, comp, summary, meta, notes, events=()):
         self.path, self.trace, self.summary, self.events = path, trace, summary, list(events)
@@ -56,17 +67,64 @@ class Session:
         except (KeyError, ValueError):
             return None
 
+    def where(self, t):
+        """(spot, phase) at time t, either None outside a spot."""
+        for sp in self.spots:
+            if sp["start_s"] <= t <= sp["end_s"]:
+                ph = next((p for p in sp["phases"] if p["start_s"] <= t < p["end_s"]), sp["phases"][-1])
+                return sp, ph
+        return None, None
+
     def alerts(self):
-        """The alerts, each with its spot number and side (None outside a spot)."""
+        """Every alert the detector raised, with where it was: spot number,
+        side and the phase under way when it began (None outside a spot)."""
+        slips = [e.t_s for e in self.events if e.kind == "slip"]
         out = []
         for a in self.summary["alerts"]:
-            sp = next((s for s in self.spots if s["start_s"] <= a["t_s"] <= s["end_s"]), None)
-            out.append(dict(a, spot=sp["spot"] if sp else None, state=self.state_at(a["t_s"]),
-                            side=sp["side"] if sp else side_at(self.notes, a["t_s"])))
+            began = a["t_s"]
+            if a["kind"] == "slip":  # alerted once confirmed: it began at the slip
+                began = max([s for s in slips if s <= a["t_s"]], default=began)
+            sp, _ = self.where(began)
+            _, ph = self.where(began - 0.01)  # the phase it interrupted, not the one it began
+            out.append(dict(a, began_s=began, spot=sp["spot"] if sp else None,
+                            side=sp["side"] if sp else side_at(self.notes, a["t_s"]),
+                            phase=ph["kind"] if ph and sp else None))
         return out
 
-    def state_at(self, t):
-        return next((st["state"] for st in self.summary["states"] if st["start_s"] <= t < st["end_s"]), "idle")
+    def mistakes(self):
+        """The alerts as what the person did: a rolling bout is one mistake,
+        the pressure alerts its swings raised (from ROLL_FOUND_S before it was
+        found to its end) its `swings`; every other alert is one mistake.
+        Each with `peak_n`: the highest force while it lasted (None for a slip)."""
+        alerts = self.alerts()
+        bouts = [p for sp in self.spots for p in sp["phases"] if p["kind"] == "rolling"
+                 and any(a["kind"] == "rolling" and p["start_s"] - 0.05 <= a["t_s"] <= p["end_s"] for a in alerts)]
+
+        def bout(t, before):
+            return next((b for b in bouts if b["start_s"] - before <= t <= b["end_s"]), None)
+
+        swings, out = {}, []
+        for a in alerts:
+            b = bout(a["t_s"], ROLL_FOUND_S) if a["kind"] == "pressure_high" else None
+            if b is not None:
+                swings[id(b)] = swings.get(id(b), 0) + 1
+            else:
+                out.append(dict(a, peak_n=None))
+        for m in out:
+            if m["kind"] == "rolling":
+                b = bout(m["t_s"], 0.05)
+                m.update(end_s=b["end_s"] if b else m["t_s"], swings=swings.get(id(b), 0),
+                         peak_n=b["peak_force_n"] if b else None)
+            elif m["kind"] == "pressure_high":
+                m["peak_n"] = self._press_peak(m["t_s"])
+        return out
+
+    def _press_peak(self, t):
+        """The highest force from a pressure alert at t until it cleared."""
+        clear = next((e.t_s for e in self.events if e.kind == "alert_clear" and e.alert == "pressure_high"
+                      and e.t_s >= t), float(self.trace.t[-1]))
+        i0, i1 = np.searchsorted(self.trace.t, [t, clear], side="left")
+        return round(float(self.comp[i0:max(i1, i0 + 1)].max()), 2)
 
 
 def steady(t, comp):
@@ -92,8 +150,11 @@ def load(path, gentle_max=None):
 
 def from_trace(trace, gentle_max=None, meta=None, notes=(), path=""):
     """A trace analysed; `meta` and `notes` are its recording's (None: a bare
-    trace, e.g. a CSV, for which the active profile applies)."""
-    events, comp, det = run(trace, gentle_max, profile=profiles.gentle_max_n())  # the recording's own settings
+    trace, e.g. a CSV). A recording that kept no settings replays with the
+    profile it names (its meta), not whoever's profile is active now."""
+    person = profiles.from_meta(meta["profile"]).gentle_max() if meta and "profile" in meta else \
+        profiles.gentle_max_n()
+    events, comp, det = run(trace, gentle_max, profile=person)
     summary = summarise(trace.t, comp, events)
     summary["gentle_max_n"] = det.gentle_max
     summary["gentle_max_from"] = ("given" if gentle_max is not None else
@@ -103,61 +164,85 @@ def from_trace(trace, gentle_max=None, meta=None, notes=(), path=""):
 
 # ---- the summary's shape: spots and their phases ------------------------------
 
+def side_marks(notes):
+    """[(t_s, side)]: where the guide's spot notes, or --side, say the side
+    changes (the guide's cue notes are not marks: each spot's note is)."""
+    return [(float(n.get("t_s", 0.0)), n["side"]) for n in notes if n.get("side") in SIDES and "cue" not in n]
+
+
 def side_at(notes, t):
-    """The side the guide (or --side) noted as being treated at time t; the
-    first noted side before any note; None when nothing was noted."""
-    marks = [(float(n.get("t_s", 0.0)), n["side"]) for n in notes if n.get("side") in SIDES]
+    """The side noted as treated at time t; the first noted side before any
+    note; None when nothing was noted."""
+    marks = side_marks(notes)
     if not marks:
         return None
     before = [s for m, s in marks if m <= t + 1e-6]
     return before[-1] if before else marks[0][1]
 
 
+def spot_side(notes, spot, t):
+    """-> (side, where from): the guide's note for this spot ({"spot", "side",
+    "t_s"}: the side it took the spot to be on), else the side noted at its
+    start (--side), else (None, None)."""
+    guide = [n["side"] for n in notes if n.get("spot") == spot and "cue" not in n and n.get("side") in SIDES]
+    if guide:
+        return guide[-1], GUIDE
+    side = side_at(notes, t)
+    return side, NOTED if side else None
+
+
 def spots(summary, t=None, comp=None, notes=()):
-    """The analysis summary as spots, each with its phases:
-    [{spot, side, start_s, end_s, held_s, breaths, knee_drops, mean_force_n,
-      peak_force_n, phases: [{kind, start_s, end_s, breaths, knee_drops,
-      mean_force_n, peak_force_n}]}].
-    From the detector's "phases" (grouped by their "spot") when the summary has
-    them, else one "hold" phase per hold. With the force (t, comp), the force
-    figures are taken from it (the summary's own are kept without)."""
-    if summary.get("phases"):
-        groups = {}
-        for i, ph in enumerate(summary["phases"]):
-            groups.setdefault(ph.get("spot", i + 1), []).append(dict(ph))
-    else:
-        groups = {i + 1: [dict(h, kind="hold")] for i, h in enumerate(summary["holds"])}
+    """The detector's phases (summary["phases"]) as spots:
+    [{spot, side, side_from, start_s, end_s, held_s, breaths, knee_drops,
+      mean_force_n, peak_force_n, phases: [{kind, spot, start_s, end_s,
+      breaths, knee_drops, mean_force_n, peak_force_n}]}].
+    held_s is the time in HELD phases; breaths and knee drops are the phases'
+    counts; the mean force is over the time held, the peak over the whole
+    spot (rolling's swings were felt too). With the force (t, comp) the force
+    figures are taken from it, else None."""
+    groups = {}
+    for ph in summary.get("phases", []):
+        groups.setdefault(ph["spot"], []).append(dict(ph))
     out = []
-    for n, phases in sorted(groups.items(), key=lambda g: g[1][0]["start_s"]):
+    for n, phases in sorted(groups.items()):
         for ph in phases:
             _force_stats(ph, t, comp)
-        held = [ph for ph in phases if ph["kind"] not in NOT_HELD] or phases
-        held_s = sum(ph["end_s"] - ph["start_s"] for ph in held)
-        means = [(ph["mean_force_n"], ph["end_s"] - ph["start_s"]) for ph in held if ph["mean_force_n"] is not None]
+        held = [ph for ph in phases if ph["kind"] in HELD]
         start = phases[0]["start_s"]
-        out.append({"spot": n, "side": side_at(notes, start), "start_s": start, "end_s": phases[-1]["end_s"],
-                    "held_s": round(held_s, 2), "breaths": sum(ph.get("breaths", 0) for ph in phases),
-                    "knee_drops": sum(ph.get("knee_drops", 0) for ph in phases),
-                    "mean_force_n": _weighted(means),
+        side, side_from = spot_side(notes, n, start)
+        out.append({"spot": n, "side": side, "side_from": side_from, "start_s": start,
+                    "end_s": phases[-1]["end_s"], "held_s": round(sum(_len(ph) for ph in held), 2),
+                    "breaths": sum(ph["breaths"] for ph in phases),
+                    "knee_drops": sum(ph["knee_drops"] for ph in phases),
+                    "mean_force_n": _weighted([(ph["mean_force_n"], _len(ph)) for ph in held]),
                     "peak_force_n": max((ph["peak_force_n"] for ph in phases if ph["peak_force_n"] is not None),
                                         default=None),
                     "phases": phases})
     return out
 
 
+def held_words():
+    return ", ".join(PHASE_WORDS[k] for k in HELD)
+
+
+def _len(ph):
+    return ph["end_s"] - ph["start_s"]
+
+
 def _force_stats(ph, t, comp):
+    ph["mean_force_n"] = ph["peak_force_n"] = None
     if t is None:
-        ph.setdefault("mean_force_n", None)
-        ph.setdefault("peak_force_n", None)
         return
-    m = (t >= ph["start_s"]) & (t < ph["end_s"])
-    ph["mean_force_n"] = round(float(comp[m].mean()), 2) if m.any() else None
-    ph["peak_force_n"] = round(float(comp[m].max()), 2) if m.any() else None
+    i0, i1 = np.searchsorted(t, [ph["start_s"], ph["end_s"]], side="left")
+    if i1 > i0:
+        ph["mean_force_n"] = round(float(comp[i0:i1].mean()), 2)
+        ph["peak_force_n"] = round(float(comp[i0:i1].max()), 2)
 
 
 def _weighted(pairs):
-    w = sum(d for _, d in pairs)
-    return round(sum(v * d for v, d in pairs) / w, 2) if w > 0 else None
+    pairs = [(v, w) for v, w in pairs if v is not None]
+    total = sum(w for _, w in pairs)
+    return round(sum(v * w for v, w in pairs) / total, 2) if total > 0 else None
 
 
 # ---- words -------------------------------------------------------------------
@@ -176,29 +261,52 @@ def where_word(side):
     return f"{side} side" if side else "side not noted"
 
 
+def _newtons(session, f):
+    pct = session.person.pct_of_body(f)
+    return f"{f:.0f} N" + (f" ({pct:.0f} % of body weight)" if pct is not None else "")
+
+
 def alert_lines(session):
-    """Every alert in words, in time order."""
+    """Every mistake in words, in time order: when, where (spot, side, the
+    phase it interrupted), what, and how hard."""
     gm = session.summary.get("gentle_max_n")
+    against = f" against a gentle maximum of {gm:.0f} N" if gm else ""
     lines = []
-    for a in session.alerts():
-        between = "while rolling, " if a["state"] == "rolling" else "between spots, "
-        where = (f"spot {a['spot']}, " if a["spot"] else between) + where_word(a["side"])
-        what = MISTAKE_WORDS[a["kind"]]
-        if a["kind"] == "pressure_high" and a["force_n"] is not None:
-            what += f": {a['force_n']:.0f} N" + (f" against a gentle maximum of {gm:.0f} N" if gm else "")
-            pct = session.person.pct_of_body(a["force_n"])
-            what += f" ({pct:.0f} % of body weight)" if pct is not None else ""
-        elif a["kind"] == "slip" and a["force_n"] is not None:
-            what += f": the force fell to {a['force_n']:.0f} N"
-        lines.append(f"{clock(a['t_s'])} ({where}): {what}")
+    for m in session.mistakes():
+        where = (f"spot {m['spot']}, " if m["spot"] else "between spots, ") + where_word(m["side"])
+        if m["kind"] != "rolling" and m["phase"]:
+            where += f", {PHASE_WORDS[m['phase']]}"
+        what = ALERTS[m["kind"]].mistake
+        if m["kind"] == "pressure_high":
+            what += f": up to {_newtons(session, m['peak_n'] if m['peak_n'] is not None else m['force_n'])}"
+            what += against
+        elif m["kind"] == "rolling":
+            what += f", for {m['end_s'] - m['t_s']:.0f} s"
+            if m["swings"]:
+                what += (f"; {m['swings']} of its swings passed the gentle maximum"
+                         + (f" of {gm:.0f} N" if gm else "") + f", up to {_newtons(session, m['peak_n'])}")
+        elif m["kind"] == "slip" and m["force_n"] is not None:
+            what += f": the force fell to {m['force_n']:.0f} N"
+        lines.append(f"{clock(m['t_s'])} ({where}): {what}")
     return lines
 
 
-def mistakes(summary):
-    counts = {}
-    for a in summary["alerts"]:
-        counts[a["kind"]] = counts.get(a["kind"], 0) + 1
-    return [f"{n} x {MISTAKE_WORDS[k]}" for k, n in counts.items()] or ["no mistakes: calm holds throughout"]
+def counts(mistakes):
+    """Mistakes by kind (alerts.KINDS), and the pressure alerts that
+    rolling's swings raised."""
+    out = dict.fromkeys(ALERTS, 0)
+    for m in mistakes:
+        out[m["kind"]] += 1
+    return out, sum(m.get("swings", 0) for m in mistakes)
+
+
+def in_short(session):
+    """The mistakes by kind, in words: "1 x pressed past the gentle range, ..."."""
+    by_kind, swings = counts(session.mistakes())
+    parts = [f"{n} x {ALERTS[k].mistake}" + (f" ({swings} swing{'s' * (swings > 1)} past the gentle maximum)"
+                                            if k == "rolling" and swings else "")
+             for k, n in by_kind.items() if n]
+    return ", ".join(parts) or "no mistakes: calm holds throughout"
 
 
 def heading(session):
@@ -214,34 +322,53 @@ def heading(session):
         gm_text += f", {pct:.0f} % of body weight"
     source = "emulated ball" if session.meta.get("emulated") else "replay" if session.meta.get("replay") else \
         f"recorded from {session.meta['source']}" if session.meta.get("source") else "from a CSV"
-    sides = sorted({side_word(sp["side"]) for sp in session.spots})
+    per_side = {}
+    for sp in session.spots:
+        per_side[side_word(sp["side"])] = per_side.get(side_word(sp["side"]), 0) + 1
+    sides = ", ".join(f"{n} {side}" for side, n in per_side.items())
     return [f"{who} - {when}",
-            f"{s['duration_s'] / 60:.1f} min, {len(session.spots)} spots ({', '.join(sides) or 'none'}), "
-            f"{len(s['alerts'])} alerts; {gm_text}; {source}"]
+            f"{s['duration_s'] / 60:.1f} min, {len(session.spots)} spots ({sides or 'none'}); {gm_text}; {source}",
+            f"Alerts: {in_short(session)}."]
 
 
-HEADER = ("spot", "side", "phase", "time", "length", "breaths", "knee drops", "mean N", "peak N")
+TOTAL = "whole spot"
+PCT_HEADER = "% body mean/peak"  # the force as % of body weight
+
+
+def header(session):
+    return ("spot", "side", "phase", "time", "length", "breaths", "knee drops", "mean N", "peak N") + \
+        ((PCT_HEADER,) if session.person.body_mass_kg else ())
 
 
 def rows(session):
-    """The per-spot and per-phase table: a line per phase, then the spot's total
-    when it has more than one phase."""
+    """The table per spot and phase: a line per phase (the spot and side on
+    its first), then the spot's total ("whole spot": the time held, rolling
+    left out). Breaths show where they are counted (breathing phases), knee
+    drops in the knee drops."""
+    pct = session.person.pct_of_body if session.person.body_mass_kg else None
     out = []
     for sp in session.spots:
-        for ph in sp["phases"]:
-            out.append((str(sp["spot"]), side_word(sp["side"]), PHASE_WORDS.get(ph["kind"], ph["kind"]),
-                        f"{clock(ph['start_s'])}-{clock(ph['end_s'])}", f"{ph['end_s'] - ph['start_s']:.0f} s",
-                        str(ph.get("breaths", "")), str(ph.get("knee_drops", "")), _n(ph["mean_force_n"]),
-                        _n(ph["peak_force_n"])))
-        if len(sp["phases"]) > 1:
-            out.append((str(sp["spot"]), side_word(sp["side"]), "whole spot",
-                        f"{clock(sp['start_s'])}-{clock(sp['end_s'])}", f"{sp['held_s']:.0f} s held",
-                        str(sp["breaths"]), str(sp["knee_drops"]), _n(sp["mean_force_n"]), _n(sp["peak_force_n"])))
+        shown = [ph for ph in sp["phases"] if _len(ph) >= MIN_ROW_S] or sp["phases"]
+        for i, ph in enumerate(shown):
+            out.append((str(sp["spot"]) if i == 0 else "", side_word(sp["side"]) if i == 0 else "",
+                        PHASE_WORDS[ph["kind"]], f"{clock(ph['start_s'])}-{clock(ph['end_s'])}",
+                        f"{_len(ph):.0f} s", str(ph["breaths"]) if ph["kind"] in BREATHING else "",
+                        str(ph["knee_drops"]) if ph["kind"] == "knee_drops" else "",
+                        _n(ph["mean_force_n"]), _n(ph["peak_force_n"]))
+                       + ((_pct(pct, ph),) if pct else ()))
+        out.append(("", "", TOTAL, f"{clock(sp['start_s'])}-{clock(sp['end_s'])}", f"{sp['held_s']:.0f} s held",
+                    str(sp["breaths"]), str(sp["knee_drops"]), _n(sp["mean_force_n"]), _n(sp["peak_force_n"]))
+                   + ((_pct(pct, sp),) if pct else ()))
     return out
 
 
 def _n(x):
     return "" if x is None else f"{x:.0f}"
+
+
+def _pct(pct, d):
+    m, p = pct(d["mean_force_n"]), pct(d["peak_force_n"])
+    return "" if m is None or p is None else f"{m:.0f}/{p:.0f}"
 
 
 # ---- the picture ---------------------------------------------------------------
@@ -253,22 +380,25 @@ def _plt():
     return plt
 
 
-def draw_trace(ax, session):
-    """Force against time (m:ss), states shaded, spots labelled, the gentle
-    maximum, the alerts; % of body weight on the right when known."""
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
+TICK_S = (5, 10, 15, 30, 60, 120, 300, 600)  # time ticks on whole seconds and minutes
+
+
+def draw_trace(ax, session, legend_y=-0.14):
+    """Force against time (m:ss), the phases shaded, spots labelled, the
+    gentle maximum, the alerts; % of body weight on the right when known."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
     s, t, comp = session.summary, session.trace.t, session.comp
-    for st in s["states"]:
-        if st["state"] in STATE_WORDS:
-            ax.axvspan(st["start_s"], st["end_s"], color=COLORS[st["state"]], lw=0)
+    for sp in session.spots:
+        for ph in sp["phases"]:
+            ax.axvspan(ph["start_s"], ph["end_s"], color=PHASE_COLORS[ph["kind"]], lw=0)
     ax.plot(t, comp, color="#1f4e79", lw=0.8, label="force (sensor glitches under 30 ms left out)")
     gm = s.get("gentle_max_n")
     if gm:
         ax.axhline(gm, color="red", ls="--", lw=1, label=f"gentle max {gm:.0f} N")
-    for kind, (m, c) in ALERT_MARK.items():
+    for kind, (m, c) in ((k, a.mark) for k, a in ALERTS.items()):
         pts = [(a["t_s"], a["force_n"]) for a in s["alerts"] if a["kind"] == kind]
         if pts:
-            ax.scatter(*zip(*pts), marker=m, color=c, s=50, zorder=5, label=MISTAKE_WORDS[kind])
+            ax.scatter(*zip(*pts), marker=m, color=c, s=40, zorder=5, label=ALERTS[kind].mistake)
     top = max(float(np.max(comp)) * 1.15, (gm or 0) * 1.25, 10)
     for sp in session.spots:
         ax.annotate(f"spot {sp['spot']}" + (f" {sp['side'][0].upper()}" if sp["side"] else ""),
@@ -276,21 +406,24 @@ def draw_trace(ax, session):
         ax.axvline(sp["start_s"], color="#888", lw=0.5, ls=":")
     span = float(t[-1] - t[0])
     ax.set_xlim(float(t[0]), float(t[-1]))
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=12, steps=[1, 2, 3, 5, 6, 10]))
+    step = next((x for x in TICK_S if span / x <= 12), TICK_S[-1])
+    ax.xaxis.set_major_locator(MultipleLocator(step))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: clock(x)))
-    ax.set_xlabel("time (min:s)" if span >= 60 else "time (0:ss)")
+    ax.set_xlabel("time (min:s)" if span >= 60 else "time (0:ss)", fontsize=8)
     ax.set_ylim(0, top * 1.06)
     ax.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
-    ax.set_ylabel("force on the ball (N)")
+    ax.set_ylabel("force on the ball (N)", fontsize=8)
+    ax.tick_params(labelsize=8)
     person = session.person
     if person.body_mass_kg:
         kg = person.body_mass_kg * profiles.G / 100
         sec = ax.secondary_yaxis("right", functions=(lambda f: f / kg, lambda p: p * kg))
-        sec.set_ylabel("% of body weight")
+        sec.set_ylabel("% of body weight", fontsize=8)
+        sec.tick_params(labelsize=8)
     h, labels = ax.get_legend_handles_labels()
-    h += [_patch(COLORS[k]) for k in STATE_WORDS]
-    labels += list(STATE_WORDS.values())
-    ax.legend(h, labels, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=5, fontsize=8, frameon=False)
+    h += [_patch(PHASE_COLORS[k]) for k in PHASE_COLORS]
+    labels += [PHASE_WORDS[k] for k in PHASE_COLORS]
+    ax.legend(h, labels, loc="upper center", bbox_to_anchor=(0.5, legend_y), ncol=6, fontsize=7.5, frameon=False)
     ax.grid(axis="y", color="#ddd", lw=0.5)
 
 
@@ -307,42 +440,59 @@ def trace_figure(session, size=(11.0, 4.0)):
     return fig
 
 
+# the page, in inches: a normal session (2 sides, 2-3 spots each) fits A4 landscape
+HEAD_IN, TRACE_IN, AXIS_IN, ROW_IN, LINE_IN = 0.8, 2.6, 0.85, 0.14, 0.15
+COL_W = (0.05, 0.06, 0.15, 0.1, 0.09, 0.08, 0.1, 0.08, 0.08, 0.15)  # the table's columns, relative
+ALERT_CHARS = 60  # the alerts' column, beside the table, wraps at this
+
+
 def write_png(session, path):
-    """One landscape page: heading, trace, the spot table, the alerts. The page
-    grows only as far as its rows need (no empty half page)."""
+    """One landscape page: heading, trace, the spot and phase table with the
+    alerts beside it. A4 wide, and as tall as the table needs (no empty half
+    page): a normal session (two sides, two or three spots each) fits A4."""
     plt = _plt()
-    table, alerts = rows(session), alert_lines(session) or [NO_ALERTS]
-    trace_in, row_in, line_in = 3.6, 0.22, 0.19
-    lower = row_in * (len(table) + 1) + line_in * (len(alerts) + 1) + 1.3
-    h = max(A4_LANDSCAPE_IN[1] * 0.6, 1.1 + trace_in + lower)
+    table, head = rows(session), header(session)
+    lines = [("Alerts", True)]
+    for x in alert_lines(session) or [NO_ALERTS]:
+        x = re.sub(r"(\d) (s|N|%)(?!\w)", "\\1\u00a0\\2", x)  # a number keeps its unit on its line
+        lines += [(w, False) for w in textwrap.wrap(x, ALERT_CHARS, subsequent_indent="   ")] + [("", False)]
+    top_in = HEAD_IN + TRACE_IN + AXIS_IN
+    lower = max(ROW_IN * (len(table) + 1), LINE_IN * len(lines)) + 0.35
+    h = max(A4_LANDSCAPE_IN[1] * 0.6, top_in + lower)
     fig = plt.figure(figsize=(A4_LANDSCAPE_IN[0], h), dpi=110)
-    y = 1 - 0.25 / h
     for i, line in enumerate(heading(session)):
-        fig.text(0.05, y - i * 0.24 / h, line, fontsize=12 if i == 0 else 9, weight="bold" if i == 0 else None,
-                 va="top")
-    ax = fig.add_axes([0.07, 1 - (0.8 + trace_in) / h, 0.86, trace_in / h])
-    draw_trace(ax, session)
-    top = 1 - (0.8 + trace_in + 0.95) / h
-    tab_h = row_in * (len(table) + 1) / h
+        fig.text(0.04, 1 - (0.2 + i * 0.21) / h, line, fontsize=12 if i == 0 else 9,
+                 weight="bold" if i == 0 else None, va="top")
+    ax = fig.add_axes([0.065, 1 - (HEAD_IN + TRACE_IN) / h, 0.87, TRACE_IN / h])
+    draw_trace(ax, session, legend_y=-0.14)
+    top = 1 - top_in / h
+    widths = COL_W[:len(head)]
+    table_w = 0.64 * sum(widths) / sum(COL_W)
     if table:
-        tax = fig.add_axes([0.05, top - tab_h, 0.9, tab_h])
+        tab_h = ROW_IN * (len(table) + 1) / h
+        tax = fig.add_axes([0.04, top - tab_h, table_w, tab_h])
         tax.axis("off")
-        tb = tax.table(cellText=table, colLabels=HEADER, loc="upper left", cellLoc="right", colLoc="right",
+        tb = tax.table(cellText=table, colLabels=head, loc="upper left", cellLoc="right", colLoc="right",
                        bbox=[0, 0, 1, 1])
         tb.auto_set_font_size(False)
-        tb.set_fontsize(8)
+        tb.set_fontsize(7.5)
         for (r, c), cell in tb.get_celld().items():
+            cell.set_width(widths[c] / sum(widths))
             cell.set_edgecolor("#ccc")
+            cell.visible_edges = "B"
             if c < 3:
                 cell._loc = "left"
                 cell.set_text_props(ha="left")
             if r == 0:
                 cell.set_text_props(weight="bold")
-    y = top - tab_h - 0.3 / h
-    fig.text(0.05, y, "Alerts", fontsize=10, weight="bold", va="top")
-    for i, line in enumerate(alerts):
-        fig.text(0.06, y - (i + 1) * line_in / h, line, fontsize=8, va="top")
-    fig.text(0.05, 0.12 / h, NOTICE, fontsize=7, color="#555")
+                cell.set_facecolor("#f2f2f2")
+            elif table[r - 1][2] == TOTAL:
+                cell.set_text_props(weight="bold")
+    x = 0.04 + table_w + 0.03
+    for i, (line, bold) in enumerate(lines):
+        fig.text(x, top - i * LINE_IN / h, line, fontsize=10 if bold else 7.5, weight="bold" if bold else None,
+                 va="top")
+    fig.text(0.04, 0.12 / h, NOTICE, fontsize=7, color="#555")
     save_figure(fig, path)
 
 
@@ -369,6 +519,7 @@ h1{font-size:1.3em;margin:.2em 0}p.sub{margin:.2em 0 .8em;color:#333}
 img{width:100%;height:auto}table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
 td,th{padding:2px 10px;text-align:right;border-bottom:1px solid #ddd}th{background:#f2f2f2}
 td.l,th.l{text-align:left}tr.missed td{color:#a00}tr.come td{color:#888}
+tr.total td{font-weight:bold;border-bottom:1px solid #999}tr.first td{border-top:1px solid #999}
 .notice{font-size:.8em;color:#555;margin-top:1.5em}
 @page{size:A4 landscape;margin:10mm}
 @media print{body{max-width:none;margin:0;font-size:10pt}h2{break-after:avoid;margin:.4em 0}
@@ -395,13 +546,16 @@ def html_table(header, body, left=(), row_class=None):
 def write_html(session, path):
     img = png_data(trace_figure(session))
     head = heading(session)
-    alerts = alert_lines(session)
-    items = "".join(f"<li>{html.escape(x)}</li>" for x in alerts or [NO_ALERTS])
+    items = "".join(f"<li>{html.escape(x)}</li>" for x in alert_lines(session) or [NO_ALERTS])
+    kind = lambda r: "total" if r[2] == TOTAL else "first" if r[0] else ""
     body = (f"<h1>Session report: {html.escape(head[0])}</h1><p class=\"sub\">{html.escape(head[1])}</p>"
             f'<img src="data:image/png;base64,{img}" alt="force on the ball over the session">'
-            f"<h2>Spots and phases</h2>{html_table(HEADER, rows(session), left=(1, 2))}"
+            f"<h2>Spots and phases</h2>{html_table(header(session), rows(session), left=(0, 1, 2), row_class=kind)}"
+            f"<p>Held: the time on the ball held still ({held_words()}); rolling is not held. "
+            "Breaths are counted while breathing, knee drops during the knee drops. "
+            "Force: the mean over the time held, and the peak (sensor glitches under 30 ms left out).</p>"
             f"<h2>Alerts</h2><ul>{items}</ul>"
-            f"<p>In short: {html.escape('; '.join(mistakes(session.summary)))}.</p>")
+            f"<p>In short: {html.escape(in_short(session))}.</p>")
     _write_text(path, html_page("ballsense session report", body))
 
 

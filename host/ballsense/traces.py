@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import calibration
+from . import calibration, sensors
 from .errors import UserError, warn
 from .protocol import RATE_MIN_HZ
 from .recording import Decisions, Recording
@@ -19,7 +19,7 @@ class Trace:
     t: np.ndarray
     force: np.ndarray
     gyro: np.ndarray = None   # (n, 3) dps
-    sensor: str = "fsr"
+    sensor: str = sensors.DEFAULT
     note: str = ""
     segments: list = None     # [(first index, rate_hz, has gyro)]: where the rate or the IMU changed
     settings: dict = None     # the live session's detector settings (a recording with a live detector)
@@ -173,4 +173,4 @@ def _meta_settings(meta, sensor):
     else:
         from .profile import from_meta
         gm, source = from_meta(meta["profile"]).gentle_max() if "profile" in meta else None, "profile"
-    return None if gm is None else {"gentle_max_n": gm, "gentle_max_source": source, "creep": sensor == "fsr"}
+    return None if gm is None else {"gentle_max_n": gm, "gentle_max_source": source, "creep": sensors.model(sensor).CREEP}

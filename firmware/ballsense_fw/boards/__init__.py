@@ -15,23 +15,12 @@ def load(name):
     return b
 
 
-from ..sensors import SensorError
+from .. import sensors
 
 
 def make_sensor(board, cfg):
     """The force sensor named in the config, on this board's pins."""
-    p = board.PINS
-    if cfg["sensor"] == "hx711":
-        from ..sensors.hx711 import HX711
-        s = HX711(board.Pin(p["hx711_dout"], "in"), board.Pin(p["hx711_sck"], "out"),
-                  board.clock, sps=board.HX711_SPS, shift=cfg["hx711_shift"])
-        try:
-            s.tare()
-        except SensorError:
-            pass  # the ball still boots: every read retries and status reports the fault
-        return s
-    from ..sensors.fsr import FSR
-    return FSR(board.ADC(p["fsr_adc"]), board.VREF_UV)
+    return sensors.module(cfg["sensor"]).make(board, cfg)
 
 
 def make_imu(board):

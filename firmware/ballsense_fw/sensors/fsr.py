@@ -43,3 +43,11 @@ class FSR:
 # The host divides it back out; the emulated ball's scenarios put it in.
 NOMINAL_CREEP = 0.035
 CREEP_TAU_S = 20.0
+
+
+def make(board, cfg):
+    return FSR(board.ADC(board.PINS["fsr_adc"]), board.VREF_UV)
+
+
+def counts_at(board, cfg, force_n):
+    return int(FULL_SCALE * divider_fraction(force_n, board.FSR_DIVIDER_OHMS))

@@ -61,3 +61,18 @@ class HX711:
             acc += self.read_raw()
         self.offset = acc // n
         self.last_ok = c.ticks_ms()
+
+
+def make(board, cfg):
+    p = board.PINS
+    s = HX711(board.Pin(p["hx711_dout"], "in"), board.Pin(p["hx711_sck"], "out"), board.clock,
+              sps=board.HX711_SPS, shift=cfg["hx711_shift"])
+    try:
+        s.tare()
+    except SensorError:
+        pass  # the ball still boots: every read retries and status reports the fault
+    return s
+
+
+def counts_at(board, cfg, force_n):
+    return ZERO_COUNTS + (int(NOMINAL_RAW_PER_N * force_n) >> cfg["hx711_shift"])

@@ -3,6 +3,8 @@ import sys
 
 import numpy as np
 
+from .. import sensors
+
 
 def register(sub):
     c = sub.add_parser("calibrate", help="calibrate a ball with known weights (stored per ball)")
@@ -40,7 +42,7 @@ def run(a):
             return st, counts
 
     st, counts = asyncio.run(go())
-    sensor = st.calib.sensor if st.calib else "fsr"
+    sensor = st.calib.sensor if st.calib else sensors.DEFAULT
     cal = calibration.fit(sensor, counts, np.array(kg) * 9.81)
     err = cal.newtons(counts) - np.array(kg) * 9.81
     name = a.name or st.asm.name or "ball"

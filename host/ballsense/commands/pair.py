@@ -40,10 +40,8 @@ async def pair_open(src, frames, wait_s, forget_others=False):
     then check that the ball obeys this computer. -> the ball's name."""
     from ..protocol import encode_command, C_STATUS, C_FORGET_PAIRINGS, F_PAIRING, E_OK
     print(CUE, file=sys.stderr, flush=True)
-    world = getattr(src, "world", None)
-    if world is not None:
-        print("  (emulated ball: the emulation squeezes it)", file=sys.stderr)
-        world.squeeze()
+    if src.squeeze():
+        print("  (emulated ball: the emulation squeezed it)", file=sys.stderr)
     try:
         await asyncio.wait_for(_until(frames, lambda f: f["flags"] & F_PAIRING), wait_s)
     except asyncio.TimeoutError:
@@ -60,8 +58,8 @@ async def pair_open(src, frames, wait_s, forget_others=False):
         if st["error"] != E_OK:
             raise UserError("the ball did not accept the pairing: squeeze it three times and run `ballsense "
                             "pair` again; if this computer was paired with it before, remove that first "
-                            f"(bluetoothctl remove {getattr(src.device, 'address', 'ADDRESS')})")
-    return getattr(src, "ball_name", None) or "the ball"
+                            f"(bluetoothctl remove {src.device.address})")
+    return src.ball_name or "the ball"
 
 
 async def _statuses(src):

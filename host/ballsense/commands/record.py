@@ -45,8 +45,7 @@ def run(a):
     if b is None:
         raise UserError(f"{a.source} gave no samples")
     if a.output.lower().endswith(".edf"):
-        replayed = getattr(src, "rec", None)  # a .rec replayed: its notes (sides) go along
-        _samples_to_edf(a.output, b, st, dict(meta, started=started), replayed.notes() if replayed else [])
+        _samples_to_edf(a.output, b, st, dict(meta, started=started), src.notes)  # a .rec's notes (sides) go along
     elif not a.output.endswith(".rec"):
         write_csv(a.output, b.seq, b.t_s, b.force_n, b.gyro)
     gaps = len(st.asm.missing)
@@ -66,9 +65,9 @@ def _rec_to_edf(a):
 
 def _samples_to_edf(path, b, st, meta, notes):
     import numpy as np
-    from .. import export, report
+    from .. import export, report, sensors
     from ..traces import Trace
     order = np.argsort(b.seq, kind="stable")
     tr = Trace(b.t_s[order], b.force_n[order], None if b.gyro is None else b.gyro[order],
-               st.calib.sensor if st.calib else "fsr")
+               st.calib.sensor if st.calib else sensors.DEFAULT)
     export.write_edf(report.from_trace(tr, None, meta, notes), path)

@@ -6,7 +6,8 @@ import time
 
 from ..errors import UserError
 from ..pipeline import Sink
-from ..report import ALERT_MARK, COLORS
+from ..alerts import ALERTS
+from ..report import COLORS
 
 WINDOW_S = 60
 REFRESH_S = 0.25
@@ -30,7 +31,7 @@ class Plot(Sink):
 
     def on_batch(self, view, events):
         for e in events:
-            if e.kind == "alert" and e.alert in ALERT_MARK:
+            if e.kind == "alert" and e.alert in ALERTS:
                 self.marks.append((e.t_s, e.value, e.alert))
         now = time.monotonic()
         if now - self.last < REFRESH_S or not view.history:
@@ -49,7 +50,7 @@ class Plot(Sink):
             self.spans.append(ax.axhline(view.gentle_max, color="red", ls="--"))
         for t0, v, kind in self.marks:
             if t0 >= lo:
-                m, c = ALERT_MARK[kind]
+                m, c = ALERTS[kind].mark
                 self.spans.append(ax.scatter([t0], [v], marker=m, color=c, zorder=5))
         self.fig.canvas.draw_idle()
         self.plt.pause(0.001)

@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..alerts import ALERTS
 from ..pipeline import Sink
 
 REFRESH_HZ = 3  # enough for a number read from the floor; alerts redraw at once
@@ -28,9 +29,6 @@ STATE_WORDS = {"idle": "NO LOAD", "settling": "SETTLING", "hold": "HOLDING STILL
                "knee_drop": "KNEE DROPS", "rolling": "ROLLING"}
 PHASE_WORDS = {"off": "", "settle": "settling in", "breathe": "sink and breathe", "knee_drops": "knee drops",
                "rolling": "rolling", "resettle": "re-settle and breathe"}
-ALERT_WORDS = {"pressure_high": ("EASE OFF", "Pressure above your gentle range"),
-               "rolling": ("HOLD STILL", "Stop rolling: let the ball sink in"),
-               "slip": ("RE-SETTLE", "The ball slipped: settle it back in place")}
 
 
 def big(text, scale=1):
@@ -65,8 +63,8 @@ def bar(force, gentle_max, width):
 
 def render(v, width=110, height=32):
     scale = 2 if height >= 30 and width >= 100 else 1
-    if v.alert in ALERT_WORDS:
-        head, sub = ALERT_WORDS[v.alert]
+    if v.alert in ALERTS:
+        head, sub = ALERTS[v.alert].head, ALERTS[v.alert].sub
         body = Group(Align.center(Text(" ".join(head), style="bold white")), Text(""),
                      Align.center(Text(sub, style="bold white")), Text(""),
                      Align.center(Text(big(f"{max(v.force_n, 0):4.0f}", scale), style="bold white")),

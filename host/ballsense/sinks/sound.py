@@ -16,11 +16,11 @@ import wave
 
 import numpy as np
 
+from ..alerts import ALERTS
 from ..cues import CUES, NUMBERS, spoken
 from ..pipeline import Sink
 
 RATE = 22050
-ALERT_CUES = {"pressure_high": "ease_off", "rolling": "hold_still", "slip": "slipped"}
 PLAYERS = (["pw-play"], ["paplay"], ["aplay", "-q"], ["play", "-q"], ["afplay"])
 
 
@@ -168,7 +168,7 @@ class Sound(Sink):
         self.played.append((k, time.monotonic()))
 
     def on_batch(self, view, events):
-        alerts = [ALERT_CUES[e.alert] for e in events if e.kind == "alert" and e.alert in ALERT_CUES]
+        alerts = [ALERTS[e.alert].cue for e in events if e.kind == "alert" and e.alert in ALERTS]
         if alerts:
             self._play(alerts[-1])  # the newest alert matters most, and it cuts in
         if view.cue_n != self._cue_n:

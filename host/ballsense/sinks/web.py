@@ -30,9 +30,9 @@ from aiohttp import WSMsgType, web
 
 from ..errors import UserError
 from ..pipeline import Sink
-from .screen import ALERT_WORDS, G, PHASE_WORDS, STATE_WORDS, bar_top
+from ..alerts import ALERTS
+from .screen import G, PHASE_WORDS, STATE_WORDS, bar_top
 from ..cues import CUES
-from .sound import ALERT_CUES
 
 DEFAULT_HOST = "127.0.0.1"
 MAX_HZ = 30            # frames a second at most; alerts, states and cues go at once
@@ -322,5 +322,5 @@ class Web(Sink):
         """The words the page shows and says, from where they are written."""
         return json.dumps({
             "type": "hello", "state_words": STATE_WORDS, "phase_words": PHASE_WORDS, "alert_min_s": ALERT_MIN_S,
-            "alert_words": {a: {"head": h, "sub": s, "say": CUES[ALERT_CUES[a]].spoken}
-                            for a, (h, s) in ALERT_WORDS.items()}})
+            "alert_words": {k: {"head": a.head, "sub": a.sub, "say": CUES[a.cue].spoken}
+                            for k, a in ALERTS.items()}})

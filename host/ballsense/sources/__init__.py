@@ -67,6 +67,16 @@ class Source(ABC):
         return None
 
     @property
+    def notes(self):
+        """A recording's notes (a .rec played back), else none."""
+        return []
+
+    def squeeze(self):
+        """Make the pairing gesture on the ball, where the source can (the
+        emulated ball): -> True if it did; a real ball needs a hand."""
+        return False
+
+    @property
     def bad_frames(self):
         """Frames the transport itself dropped (serial: garbage, bad CRC)."""
         return 0

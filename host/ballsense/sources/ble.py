@@ -15,13 +15,22 @@ import asyncio
 import re
 import time
 
-from bleak import BleakClient, BleakScanner
-from bleak.exc import BleakError, BleakDeviceNotFoundError
-
 from ballsense_fw.ble import SERVICE_UUID, DATA_UUID, CONTROL_UUID
 
 from ..errors import UserError
 from . import Source
+
+BleakClient = BleakScanner = BleakError = BleakDeviceNotFoundError = None  # bleak's, once _load() ran
+
+
+def _load():
+    """bleak, imported when a ball is first looked for: it takes a while to
+    load (dbus-fast with it), and a bad URL must be refused before that."""
+    global BleakClient, BleakScanner, BleakError, BleakDeviceNotFoundError
+    if BleakClient is None:
+        from bleak import BleakClient, BleakScanner
+        from bleak.exc import BleakError, BleakDeviceNotFoundError
+
 
 _ADDRESS = re.compile(r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$")
 BACKOFF_FIRST_S = 0.1
@@ -50,6 +59,7 @@ class BleSource(Source):
         self.give_up_s = float(give_up)
         self.scan_s = float(scan)
         self.notifications = 0
+        self.ball_name = ""  # as the ball's info frame says it (the pairing reads it)
         self.client = None
         self.device = None
         self._q = None
@@ -83,6 +93,7 @@ class BleSource(Source):
         self.client = client
 
     async def __aenter__(self):
+        _load()
         self._q = asyncio.Queue()
         what = self.target or "a ball"
         try:

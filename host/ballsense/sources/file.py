@@ -22,6 +22,10 @@ class FileSource(Source):
         d = Decisions.of(self.rec.notes())
         self.decisions = Decisions(epochs=d.epochs, calibration=d.calibration)
 
+    @property
+    def notes(self):
+        return self.rec.notes()
+
     async def frames(self):
         for f in self.rec.frames():
             yield f

@@ -14,7 +14,7 @@ import tty
 from pathlib import Path
 
 
-from .. import scenarios
+from .. import scenarios, sensors
 from ..emulation.process import end
 from ..errors import UserError
 from . import FLAG
@@ -63,13 +63,12 @@ class SimSource(SerialSource):
     link = "sim-usb"
     OPTIONS = {"seed": int, "speed": int, "sensor": str, "imu": FLAG, "heapsize": str, "fault": str, "mpy": FLAG}
 
-    def __init__(self, scenario="session", seed=0, speed=1, sensor="fsr", imu=True, heapsize=None,
+    def __init__(self, scenario="session", seed=0, speed=1, sensor=sensors.DEFAULT, imu=True, heapsize=None,
                  fault="", mpy=None):
         super().__init__(port=None)
         self.speed = speed
         self.seed = seed
-        if sensor not in ("fsr", "hx711"):
-            raise UserError(f"sim:// sensor must be fsr or hx711, not {sensor!r}")
+        sensors.model(sensor)  # a kind the ball knows, or a one-line error
         self.scenario = scenarios.make(scenario, self.seed) if scenario != "none" else None
         self.sensor = sensor
         self.imu = imu

@@ -27,7 +27,7 @@ from ballsense_fw.boards.sim_clock import Clock
 from ballsense_fw.bonds import Bonds
 from ballsense_fw.pairing import FIRM_N, GESTURE_MS
 
-from .. import scenarios
+from .. import scenarios, sensors
 from ..emulation.radio import CENTRAL_ADDRESS
 from ..emulation.dbus import DBusDaemon
 from ..emulation.process import end
@@ -46,8 +46,9 @@ _SEC_PEERS = 2       # the bond store's type for a host's key (NimBLE's)
 class SimBall:
     """The emulated world: bus, BlueZ, radio and ball. stop() cleans up all of it."""
 
-    def __init__(self, scenario="session", seed=0, speed=1, sensor="fsr", imu=True, disconnect_every=0,
+    def __init__(self, scenario="session", seed=0, speed=1, sensor=sensors.DEFAULT, imu=True, disconnect_every=0,
                  interval_ms=15, per_event=4, name=BALL_NAME, drop_jitter=0.0, paired=True):
+        sensors.model(sensor)  # a kind the ball knows, or a one-line error
         self.scenario = scenarios.make(scenario, seed) if scenario != "none" else None
         self.speed = speed
         self.paired = paired
@@ -156,12 +157,16 @@ class SimBleSource(BleSource):
                "interval_ms": float, "per_event": int, "give_up": float, "drop_jitter": float, "paired": FLAG,
                "scan": float}
 
-    def __init__(self, scenario="session", seed=0, speed=1, sensor="fsr", imu=True, disconnect_every=0,
+    def __init__(self, scenario="session", seed=0, speed=1, sensor=sensors.DEFAULT, imu=True, disconnect_every=0,
                  interval_ms=15, per_event=4, give_up=60, drop_jitter=0, paired=True, scan=10):
         super().__init__(BALL_NAME, give_up=give_up, scan=scan)
         self.speed = speed
         self.world = SimBall(scenario, seed, speed, sensor, imu, disconnect_every, interval_ms, per_event,
                              drop_jitter=drop_jitter, paired=paired)
+
+    def squeeze(self):
+        self.world.squeeze()
+        return True
 
     @classmethod
     def from_url(cls, url, rest, options):

@@ -70,6 +70,30 @@ def test_breaths_adapt_to_depth_sighs_pauses_and_shallow_breaths():
     assert len(bad) <= 1, bad  # 16 holds: 15 or more within one breath, no alert
 
 
+def test_breathing_that_fades_lowers_the_threshold():
+    """Three deep breaths (4 % of the load), then fading within four breaths
+    to 0.6 %: the threshold follows within a breath (it stayed at a quarter
+    of the deep ones, and 8 of these 12 holds lost 2-6 breaths)."""
+    bad = []
+    for seed in range(500, 512):
+        b = S._Builder(seed)
+        b.person.sigh_p = b.person.apnea_p = b.person.shallow_p = 0.0
+        b.person.rate_bpm = 12.0
+        b.idle(2)
+        b.settle()
+        depths = (0.04, 0.04, 0.04, 0.02, 0.012, 0.008, 0.006, 0.006, 0.006, 0.006)
+        for depth in depths:
+            b.person.depth = depth * b.load
+            b.breathe(1)
+        b.lift_off()
+        b.idle(2)
+        ev, phases = _phases(b.build("fading", seed, S.gentle_max_for(b.load)))
+        got = _count(phases, "breathe", "breaths")
+        if abs(got - len(depths)) > 1 or [e for e in ev if e.kind == "alert"]:
+            bad.append((seed, got))
+    assert len(bad) <= 2, bad
+
+
 @pytest.mark.parametrize("variant", ["out", "rock", "chest"])
 def test_knee_drops_of_each_variant_loading_or_unloading(variant):
     """5 knee drops after 6 breaths, breathing going on under them: counted
@@ -131,7 +155,7 @@ def test_real_breathing_counted_ahead_of_the_peer():
             pytest.fail(str(e))
         pytest.skip(str(e))
     assert figs["systole"]["holds"] >= 15 and figs["biosignalsnotebooks"]["holds"] >= 1
-    assert figs["all"]["breaths_ok"] >= 0.7, rows
+    assert figs["all"]["breaths_ok"] >= 0.9, rows
     peer = figs["all"]["breaths_ok_neurokit2"]
     assert peer is None or peer < figs["all"]["breaths_ok"]
     assert all(np.isfinite(r[3]) for r in rows)

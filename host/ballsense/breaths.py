@@ -27,6 +27,8 @@ BREATH_FLOOR = 0.001    # ... and at least this fraction of the level,
 NOISE_SIGMAS = 5.0      # ... and this many times the sensor noise's rms in the breath band
 SWING_PRIOR = 0.02      # a breath's swing before any is seen (fraction of the level)
 SWINGS_KEPT = 7         # recent swings the median is taken over
+ENV_S = 5.0             # ... but no more than ENV_SHARE of the range the level spanned in the last ENV_S
+ENV_SHARE = 0.3         # (about a breath): a fading breath lowers it within a breath (Khodadad's 30 %)
 LEARN = 3               # breaths seen before their depth and polarity are trusted
 BREATH_MIN_S = 1.5      # two breaths are this far apart at least (30 a minute: 2 s)
 KNEE_MIN = 0.06         # a knee drop moves the level at least this fraction from its settled level
@@ -104,10 +106,11 @@ class Counter:
         self.knees = None             # Knees once knee drops are seen
         self.candidates = {}          # per side: a knee-sized swing waiting for a second, (t_ext, x, left_t)
         self.near = deque(maxlen=200)  # the last 20 s of ticks at the settled level
+        self.recent = deque()          # (t, x) of the last ENV_S
         self.cycles = 0               # breath swings since the reset
         self.counted = float("-inf")  # the last breath counted
         self.kind = 0                 # the side of the extremes counted (+1 maxima, -1 minima)
-        self.skip = False
+        self.prev_counted = False     # the last extreme released was counted
         self.pending = None           # a knee-sized breath extreme the knee zigzag has not judged: (t, left)
         self.since = t
 
@@ -138,7 +141,7 @@ class Counter:
             self.near.append(t)
         if self.knees is None:
             self._rest(x)
-            e = self.zz(t, x, max(BREATH_FLOOR, NOISE_SIGMAS * noise, BREATH_SHARE * self.swing))
+            e = self.zz(t, x, max(BREATH_FLOOR, NOISE_SIGMAS * noise, self._share(t, x)))
             if e is not None:
                 self._breath_extreme(e)
         hk = max(KNEE_H, KNEE_H_BREATHS * self.swing, KNEE_H_SHARE * self.knees.size if self.knees else 0)
@@ -153,6 +156,20 @@ class Counter:
         if self.knees is None:
             breaths = self._release()
         return breaths, drops, began
+
+    def _share(self, t, x):
+        """The hysteresis relative to depth: a share of the recent swings, or
+        of what the level spanned in the last ENV_S (about one breath) if
+        that is less: breaths fading out are too shallow to be confirmed
+        against the old depth, so they would never lower it themselves."""
+        self.recent.append((t, x))
+        while t - self.recent[0][0] > ENV_S:
+            self.recent.popleft()
+        h = BREATH_SHARE * self.swing
+        if t - self.since < ENV_S:
+            return h
+        xs = [v for _, v in self.recent]
+        return min(h, ENV_SHARE * (max(xs) - min(xs)))
 
     def flush(self):
         """The phase ends (lift-off, a mistake): breaths held back for a
@@ -219,15 +236,15 @@ class Counter:
                 continue
             if self.kind == 0:
                 self.kind = self.side or kind
-            elif self.side and self.side != self.kind:
-                self.kind, self.skip = self.side, True  # switched: this cycle was counted already
-                if kind == self.kind:
-                    self.skip = False
+            elif self.side and self.side != self.kind and kind == self.side:
+                # switched, at an extreme of the new side: the one right after
+                # the last counted extreme shares its cycle
+                self.kind = self.side
+                if self.prev_counted:
+                    self.prev_counted = False
                     continue
-            if kind == self.kind and te - self.counted >= BREATH_MIN_S:
-                if self.skip:
-                    self.skip = False
-                    continue
+            self.prev_counted = kind == self.kind and te - self.counted >= BREATH_MIN_S
+            if self.prev_counted:
                 out.append(te)
                 self.counted = te
         self.extremes = keep

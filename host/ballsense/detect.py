@@ -93,7 +93,7 @@ class Params:
     roll_back: float = 0.02           # came back this far from the later extreme (a lift-off does not)
     roll_jerk: float = 0.02           # force only: 1-6 Hz ripple RMS (fraction of level) under which ...
     roll_off_s: float = 1.5           # ... or gyro calm, for this long -> rolling is over
-    roll_ref_s: float = 4.0           # force only, never held still: rolling against this long's median
+    roll_ref_s: float = 2.0           # force only, never held still: rolling against this long's median
     knee_max: float = 0.3             # a swing beyond this is pressing, not a knee drop (rolling's swings)
     knee_hold_s: float = 4.0          # knee_drop state lasts this long after a drop
     count_after_s: float = 1.0        # breaths are counted afresh this long after a spike is over
@@ -185,6 +185,7 @@ class _Tick:
     slope: float      # |d level / dt| smoothed, N/s
     jerk: float       # 1-6 Hz ripple RMS, N
     turns: int        # surge turns (rate of change reversing) since the last tick
+    ways: tuple       # (rose, fell): the force rose / fell faster than a surge's floor since the last tick
     gyro: float       # dps (0 without IMU)
     raw: float        # median-filtered, creep-compensated force, N
     breath: float     # the force in the band of breaths and knee drops (BREATH_HZ low-pass), N
@@ -216,10 +217,11 @@ class Detector:
         self.d_surge = Diff(rate_hz)
         self.lp_moving = Sos.lowpass(SURGE_HZ, rate_hz)
         self.lp_load = Sos.lowpass(0.2, rate_hz)      # the load of the last few seconds
-        self.noise = GatedMean(p.noise_tau_s, rate_hz)
+        self.noise = GatedMean(p.noise_tau_s, rate_hz, unbiased=True)
         self.noise_ticks = 0.0                        # ... and its estimate at the ticks (_tick_noise)
         self.turns = Turns(rate_hz, p.roll_share, p.roll_share_tau_s)
         self.n_turns = self.n_turns_tick = 0          # turns seen, and up to the last tick
+        self.n_ways = self.n_ways_tick = np.zeros(2, int)  # surges up and down seen, and up to the last tick
         self.step = max(1, round(rate_hz / TICK_HZ))
         self.n = 0  # samples seen
         self.m = _Machine(p, self)
@@ -249,12 +251,14 @@ class Detector:
         if gyro is None:
             load = np.abs(self.lp_load(fs))  # the load of the last few seconds
             sigma = self._noise(med, load) / self.takes  # the sensor's noise, N
-            turn = self._surge_turns(fs, load, sigma * self.surge_gain)
+            turn, way = self._surge_turns(fs, load, sigma * self.surge_gain)
         else:
-            turn = np.zeros(len(f), bool)
+            turn, way = np.zeros(len(f), bool), np.zeros(len(f), int)
         took = self.median.centre - med  # what the alarm's median took away: noise, where the force is monotonic
         turns = self.n_turns + np.cumsum(turn)
         self.n_turns = int(turns[-1]) if len(turns) else self.n_turns
+        ways = self.n_ways + np.cumsum(np.column_stack([way > 0, way < 0]), axis=0)
+        self.n_ways = ways[-1] if len(ways) else self.n_ways
         self.m.has_gyro = gyro is not None
         g = np.zeros(len(f)) if gyro is None else self.lp_gyro(np.linalg.norm(np.asarray(gyro, float), axis=1))
         idx = np.flatnonzero((self.n + np.arange(len(f))) % self.step == 0)
@@ -270,7 +274,9 @@ class Detector:
                 self.m.alarm(waiting[j])
                 j += 1
             new, self.n_turns_tick = int(turns[i] - self.n_turns_tick), int(turns[i])
-            events += self.m.tick(_Tick(t[i], level[i], slope[i], jerk[i], new, g[i], fs[i],
+            rose, fell = ways[i] > self.n_ways_tick
+            self.n_ways_tick = ways[i]
+            events += self.m.tick(_Tick(t[i], level[i], slope[i], jerk[i], new, (bool(rose), bool(fell)), g[i], fs[i],
                                              breath[i], self._tick_noise(took[i], level[i])))
             if self.gentle_max != gm:
                 split = i + 1
@@ -285,14 +291,15 @@ class Detector:
     def _surge_turns(self, f, load, sigma):
         """The ball crossing the muscle's bands makes the force surge: its rate
         of change rises and falls again and again, where a press rises and
-        stops once. -> True where the rate turned (filters.Turns) while the
+        stops once. -> (True where the rate turned (filters.Turns) while the
         force moved, by more than a share of the load and than the noise
-        (sigma: the noise's rms in the surge, N/s)."""
+        (sigma: the noise's rms in the surge, N/s); +1 / -1 where the force
+        rose / fell faster than that floor)."""
         p = self.p
         surge = self.d_surge(self.lp_surge(f))
         moving = self.lp_moving(np.abs(surge)) > np.maximum(p.settled_slope * load, p.moving_noise * sigma)
         floor = np.maximum(p.roll_surge * load, p.roll_snr * sigma)
-        return self.turns(surge, floor, moving)
+        return self.turns(surge, floor, moving), np.sign(surge) * (np.abs(surge) > floor)
 
     def _noise(self, med, load):
         """What the median takes away (rms, glitches clipped): where the force
@@ -331,6 +338,7 @@ class _Machine:
         self.still_for = 0.0
         self.hist = deque(maxlen=int(6.0 * TICK_HZ))  # (t, level, raw, slope)
         self.turned = deque(maxlen=int(p.roll_turns_s * TICK_HZ))  # surge turns per tick
+        self.ways = deque(maxlen=int(p.roll_turns_s * TICK_HZ))    # (rose, fell) per tick
         self.gyro_for = 0.0
         self.quiet_for = 0.0
         self.counter = Counter()    # breaths and knee drops (breaths.py)
@@ -406,6 +414,7 @@ class _Machine:
         self.base = None
         self.gyro_for = self.quiet_for = 0.0
         self.turned.clear()
+        self.ways.clear()
         self.slip_at = None
         self.hist.clear()
 
@@ -414,6 +423,7 @@ class _Machine:
         p = self.p
         self.gyro_for = self.gyro_for + dt if k.gyro > p.roll_gyro_dps else 0.0
         self.turned.append(k.turns)
+        self.ways.append(k.ways)
         if self.has_gyro:  # a ball that does not turn is not rolling
             on = self.gyro_for >= p.roll_gyro_on_s
         else:
@@ -423,11 +433,13 @@ class _Machine:
             calm = k.gyro < p.roll_gyro_dps / 2 if self.has_gyro else k.jerk < p.roll_jerk * ref
             self.quiet_for = self.quiet_for + dt if calm else 0.0
             if self.quiet_for >= p.roll_off_s:
-                self._set(k.t, "settling")
-                self.phases.roll_end(k.t)
+                ended = k.t - self.quiet_for + dt  # where the calm began (raised now)
+                self._set(ended, "settling")
+                self.phases.roll_end(ended)
                 self.base = None
                 self.hist.clear()
                 self.turned.clear()
+                self.ways.clear()
                 self.gyro_for = 0.0
                 return False
             return True
@@ -452,13 +464,20 @@ class _Machine:
             return None
         return float(np.median([h[1] for h in list(self.hist)[-n:]]))
 
+    def _both_ways(self):
+        """Settling is one monotonic ramp, so before the ball was ever held
+        still rolling must also have moved the force both ways, each faster
+        than a surge's floor, within roll_turns_s (rolling's ripple and swings
+        do; the noise on a ramp's rate does not reverse the ramp)."""
+        return self.base is not None or (any(r for r, _ in self.ways) and any(f for _, f in self.ways))
+
     def _surging(self):
         """Force only, from a settled hold: the force surged (its rate of change
         turned) roll_turns times within roll_turns_s, where a press, a lift or a
         glitch turns at most twice, and it moved far: more than breaths do, and
         faster than a knee drop."""
         ref = self._roll_ref()
-        if ref is None or sum(self.turned) < self.p.roll_turns:
+        if ref is None or sum(self.turned) < self.p.roll_turns or not self._both_ways():
             return False
         levels = [h[1] for h in list(self.hist)[-len(self.turned):]]
         return max(levels) - min(levels) > self.p.roll_range * ref
@@ -471,7 +490,7 @@ class _Machine:
         only up, a slip or a lift-off only down)."""
         n = int(self.p.roll_swing_s * TICK_HZ)
         b = self._roll_ref()
-        if b is None or len(self.hist) < n:
+        if b is None or len(self.hist) < n or not self._both_ways():
             return False
         levels = [h[1] for h in list(self.hist)[-n:]]
         hi, lo = max(levels), min(levels)

@@ -103,19 +103,26 @@ class RunLength:
 
 class GatedMean:
     """Exponential average (time constant tau_s) of x over the samples where
-    gate is True, held over the others; starts from 0."""
+    gate is True, held over the others; starts from 0, or (unbiased) from
+    nothing: the average of what it has seen so far, with the same weights
+    (an estimate that is right from its first samples, not low for tau_s)."""
 
-    def __init__(self, tau_s, rate_hz):
+    def __init__(self, tau_s, rate_hz, unbiased=False):
         self.a = 1.0 / (tau_s * rate_hz)
         self.zi = np.zeros(1)
         self.last = 0.0
         self.lfilter = _signal().lfilter
+        self.unbiased = unbiased
+        self.n = 0                # gated samples seen
 
     def __call__(self, x, gate):
         x, gate = np.asarray(x, float), np.asarray(gate, bool)
         if not gate.any():
             return np.full(len(x), self.last)
         y, self.zi = self.lfilter([self.a], [1, self.a - 1], x[gate], zi=self.zi)
+        if self.unbiased:  # the weights so far sum to 1 - (1 - a)^n
+            y = y / -np.expm1((self.n + np.arange(1, len(y) + 1)) * np.log1p(-self.a))
+            self.n += len(y)
         pos = np.cumsum(gate) - 1  # index into y of the latest gated sample
         out = np.where(pos >= 0, y[np.maximum(pos, 0)], self.last)
         self.last = float(y[-1])

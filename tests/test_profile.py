@@ -79,7 +79,7 @@ def test_analyze_of_a_csv_uses_the_profile(home, capsys):
     p = home / "hold.csv"
     np.savetxt(p, np.column_stack([t, f]), delimiter=",", header="t_s,force_n", comments="", fmt="%.3f")
     assert cli.main(["analyze", str(p)]) == 0
-    assert json.loads(capsys.readouterr().out)["alerts"] == []  # learnt: 1.25 x the hold
+    assert json.loads(capsys.readouterr().out)["alerts"] == []  # learnt from the hold
     profile.save("Ann", 60, "15%")  # 88 N: the hold is above it
     assert cli.main(["analyze", str(p)]) == 0
     alerts = json.loads(capsys.readouterr().out)["alerts"]

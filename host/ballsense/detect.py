@@ -65,7 +65,9 @@ class Params:
     zero_tau_s: float = 10.0          # unloaded reading followed this slowly (zero drift)
     creep: float = fw_fsr.NOMINAL_CREEP       # FSR reading rises creep*ln(1+t/tau) under load
     creep_tau_s: float = fw_fsr.CREEP_TAU_S
-    gentle_from_level: float = 1.25   # gentle max = settled level * this (when not given)
+    gentle_from_level: float = 1.3    # gentle max = settled level * this (when not given): the level is
+                                      # taken before the body sinks its 2-6 %, so this is a quarter above
+                                      # the level it sinks to (1.25 sat within 0-2 % of loading knee drops)
     gentle_learn_s: float = 8.0       # of steady hold before the level is taken
     # pressure_high: above the gentle max for more samples than a glitch covers
     # (4 at 100 Hz) -> alert; then ...

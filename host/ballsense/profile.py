@@ -50,7 +50,7 @@ class Profile:
     def describe(self):
         gm = self.gentle_max()
         if gm is None:
-            how = "learnt from your first settled hold (1.25 x its level)"
+            how = "learnt from your first settled hold (a quarter above the level you settle to)"
         elif self.gentle_max_pct is not None:
             how = f"{gm:.0f} N ({self.gentle_max_pct:g} % of body weight)"
         else:

@@ -302,8 +302,8 @@ def _excursions(true, limit):
 
 
 def gentle_max_for(load):
-    """The gentle maximum the detector derives from a settled level
-    (docs/algorithms.md): a quarter above it."""
+    """The person's gentle maximum: a quarter above the load they settle
+    to (what the detector's learnt one aims at, docs/algorithms.md)."""
     return 1.25 * load
 
 

@@ -8,7 +8,7 @@ def register(sub):
     a.add_argument("--json", action="store_true", help="print one JSON object (the default output)")
     a.add_argument("--gentle-max", type=float, default=None, metavar="NEWTONS",
                    help="gentle maximum; without it, the one the recording was made with, else your profile's "
-                   "(ballsense profile), else 1.25 x the first settled hold; for a recording, a what-if")
+                   "(ballsense profile), else learnt from the first settled hold; for a recording, a what-if")
     a.add_argument("--no-creep", action="store_true", help="the force has no FSR creep (load cell data)")
     a.add_argument("--guide", action="store_true", help="also run the guide over it: adds the cues it says")
     a.add_argument("--side", choices=("left", "right"), default=None,

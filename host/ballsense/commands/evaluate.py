@@ -21,7 +21,8 @@ def register(sub):
 
 def run(a):
     from ..errors import UserError
-    from ..evaluate import (HELD_OUT, RATES, TARGETS, TUNING, evaluate, evaluate_real, meets, peer_missing)
+    from ..evaluate import (HELD_OUT, LEARNT_TARGETS, RATES, TARGETS, TUNING, evaluate, evaluate_learnt,
+                            evaluate_real, meets, peer_missing)
 
     if a.rate not in RATES:
         raise UserError(f"--rate {a.rate}: the scenarios are made at 200 Hz and sampled exactly; "
@@ -33,22 +34,27 @@ def run(a):
                         f"seeds are {pool.start}-{pool.stop - 1}")
     seeds = range(first, first + a.seeds)
     figs = evaluate(seeds, rate=a.rate)
+    learnt = evaluate_learnt(seeds, a.rate)
     real = evaluate_real(a.rate)[0] if a.real else None
     peer = peer_missing()
     if a.json:
         print(json.dumps({"seeds": [seeds.start, seeds.stop - 1], "held_out": a.held_out, "figures": figs,
-                          "real": real, "peer": peer or "neurokit2", "targets": TARGETS, "misses": meets(figs)}))
+                          "learnt": learnt, "real": real, "peer": peer or "neurokit2", "targets": TARGETS,
+                          "misses": meets(figs, learnt)}))
         return
     print(f"seeds {seeds.start}-{seeds.stop - 1} ({'held out' if a.held_out else 'tuning'}), {a.rate} Hz")
     keys = list(next(iter(figs.values())))
     print(f"{'':30}" + "".join(f"{m:>12}" for m in figs) + "   target")
     for k in keys:
         print(f"{k:30}" + "".join(f"{str(f[k]):>12}" for f in figs.values()) + f"   {TARGETS.get(k, '')}")
+    print("\nthe gentle maximum learnt (none given), force only")
+    for k, v in learnt.items():
+        print(f"{k:30}{str(v):>12}   {LEARNT_TARGETS.get(k, '')}")
     if real:
         print(f"\nreal one-minute holds {'':8}{'holds':>8}{'ballsense':>12}{'neurokit2':>12}")
         for name, r in real.items():
             print(f"{name:30}{r['holds']:>8}{str(r['breaths_ok']):>12}{str(r['breaths_ok_neurokit2']):>12}")
     if peer:
         print("peer:", peer)
-    for miss in meets(figs):
+    for miss in meets(figs, learnt):
         print("below target:", miss)

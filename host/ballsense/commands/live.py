@@ -11,8 +11,8 @@ def add_view_options(p):
     p.add_argument("--record", metavar="FILE", help="record here (default: a new file in your data folder)")
     p.add_argument("--no-record", action="store_true", help="do not record")
     p.add_argument("--gentle-max", type=float, default=None, metavar="NEWTONS",
-                   help="your gentle maximum; default: your profile's (ballsense profile), else 1.25 x your "
-                   "first settled hold")
+                   help="your gentle maximum; default: your profile's (ballsense profile), else learnt from "
+                   "your first settled hold")
     p.add_argument("--guide", action="store_true", help="walk the guided QL release")
     p.add_argument("--side", choices=("left", "right"), default=None,
                    help="the side treated (with --guide: the side to start with, default left)")

@@ -185,7 +185,7 @@ def test_the_guided_demo_reaches_the_end_and_its_recording_replays_the_same_cues
     rec = tmp_path / "g.rec"
     sc = S.guided(1)
     r = subprocess.run([sys.executable, "-m", "ballsense.cli", "demo", "--guide", "--headless", "--quiet",
-                        "--speed", "20", "--seconds", str(round(sc.duration_s) + 5), "--record", str(rec)],
+                        "--speed", "20", "--record", str(rec)],  # no --seconds: it ends after "done"
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     live = [line.split()[2].rstrip(":") for line in r.stdout.splitlines() if line.split()[1:2] == ["cue"]]
@@ -193,6 +193,9 @@ def test_the_guided_demo_reaches_the_end_and_its_recording_replays_the_same_cues
     from ballsense.recording import Recording
     notes = Recording(str(rec)).notes()
     recorded = [{k: n[k] for k in ("t_s", "cue")} for n in notes if "cue" in n]
+    end = next(n["end"]["t_s"] for n in notes if "end" in n)
+    done = next(c["t_s"] for c in recorded if c["cue"] == "done")
+    assert guide.END_AFTER_S <= end - done <= guide.END_AFTER_S + 1, (done, end)  # then it stopped by itself
     a = subprocess.run([sys.executable, "-m", "ballsense.cli", "analyze", str(rec), "--guide", "--json"],
                        capture_output=True, text=True, timeout=60)
     assert a.returncode == 0, a.stderr

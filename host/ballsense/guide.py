@@ -11,8 +11,9 @@ soon as the knee drops start -> each knee drop counted aloud -> at lift-off one
 move-on cue: move the ball, the other side, or done. A slip, a roll or a spike
 re-settles the spot and its breaths are counted afresh. After 2-3 spots or
 1-2 minutes on a side it proposes the other side; the person's lift-off and
-re-settle is their answer (nobody on the floor can reach a keyboard). It never
-asks for more pressure."""
+re-settle is their answer (nobody on the floor can reach a keyboard). The
+session ends by itself END_AFTER_S after "done". It never asks for more
+pressure."""
 from dataclasses import dataclass
 
 from . import cues
@@ -22,6 +23,8 @@ SPOTS = (2, 3)             # per side: the other side after the first number onc
 SIDE_S = (60.0, 120.0)     # ... has held a minute, after the second in any case, or after two minutes
 REPEAT_WINDOW_S = 60       # the same alert twice within this: the stop-if-it-hurts reminder
 MOVE_ON = ("move_ball", "other_side", "done")
+END_AFTER_S = 8.0          # a guided session ends this long after "done": the cue is heard, and
+                           # the person on the floor need not reach for the laptop to stop it
 HELD = ("breathe", "resettle", "knee_drops")  # phases of a spot that was really worked
 
 
@@ -49,6 +52,7 @@ class Guide:
         self.side_spots = 0         # spots finished on this side
         self.side_held = 0.0        # seconds on the ball on this side
         self.finished = False
+        self.done_at = None         # when "done" was first said
         self.recent = {}            # alert -> times
         self.safety_at = float("-inf")  # the last stop-if-it-hurts reminder
         self.said = []              # every cue, in order
@@ -125,8 +129,12 @@ class Guide:
             self._say(t, "other_side")
             self.side_i, self.side_spots, self.side_held = 1, 0, 0.0
         else:
-            self.finished = True
+            self.finished, self.done_at = True, t
             self._say(t, "done")
+
+    def over(self, t):
+        """The guided session is over: END_AFTER_S after "done"."""
+        return self.done_at is not None and t - self.done_at >= END_AFTER_S
 
     def _repeat(self, e):
         """The same alert twice within a minute: the stop-if-it-hurts line,

@@ -76,14 +76,14 @@ class Pipeline:
         self.stream.note(settings=st.note())
 
     async def run(self, seconds=None):
-        """Until `seconds` of device time, or the source ends."""
+        """Until `seconds` of device time, the guide's end, or the source's."""
         for s in self.sinks:
             s.start(self.view)
         try:
             async for b in self.stream.batches():
                 self.feed(b)
                 await self._threshold()
-                if seconds is not None and b.t_s[-1] >= seconds:
+                if seconds is not None and b.t_s[-1] >= seconds or self.guide and self.guide.over(b.t_s[-1]):
                     break
         finally:
             self.finish()

@@ -74,6 +74,25 @@ def e2e(url, runs, seconds):
     return lat, fw
 
 
+def detector_cpu_percent(runs=3, batch=7):
+    """The live detector's own cost, percent of one core: a 100 Hz session
+    fed in batches of one BLE notification's samples, as a live session feeds
+    it; CPU time, best of `runs` (the live-CPU figures also draw a terminal,
+    and scatter by more than this whole figure)."""
+    from .detect import Detector
+    from .evaluate import sample
+    sc = scenarios.session(1)
+    t, f, _ = sample(sc)
+    best = float("inf")
+    for _ in range(runs):
+        det = Detector(100, gentle_max=sc.gentle_max_n)
+        c0 = time.process_time()
+        for i in range(0, len(t), batch):
+            det.feed(t[i:i + batch], f[i:i + batch])
+        best = min(best, time.process_time() - c0)
+    return 100 * best / (len(t) / 100)
+
+
 def analyze_speed(runs):
     """One hour at 100 Hz through `ballsense analyze`, start-up included."""
     parts, n = [], 0
@@ -273,6 +292,7 @@ def run(quick=False, ble=True):
     out["analyze_samples_per_s"] = round(sps)
     out["analyze_one_hour_s"] = round(wall, 2)
     out["cli_refuse_missing_file_s"] = round(cli_refuse_s(), 3)
+    out["detector_cpu_percent"] = round(detector_cpu_percent(1 if quick else 3), 2)
     out["cue_backend"], cue = cue_start_ms()
     out["cue_start_ms"] = round(cue, 2)
     out["live_cpu_percent"] = round(live_cpu(15 if quick else 30), 2)

@@ -48,6 +48,7 @@ class Sos:
         self.sos = sos
         self.zi = None
         self.sosfilt = _signal().sosfilt
+        self.lfilter = _signal().lfilter if len(sos) == 1 else None
 
     @classmethod
     def lowpass(cls, hz, rate_hz, order=2):
@@ -63,6 +64,9 @@ class Sos:
             return x
         if self.zi is None:
             self.zi = _signal().sosfilt_zi(self.sos) * x[0]
+        if self.lfilter:  # one section: the same recursion, without sosfilt's 30 us of checks per call
+            y, self.zi[0] = self.lfilter(self.sos[0, :3], self.sos[0, 3:], x, zi=self.zi[0])
+            return y
         y, self.zi = self.sosfilt(self.sos, x, zi=self.zi)
         return y
 

@@ -495,7 +495,9 @@ def test_a_stalled_client_neither_slows_the_pipeline_nor_buffers_without_bound(b
         buffered = s.call(lambda: c_stalled.transport.get_write_buffer_size())
         spent = sum(s.durations[d0:])
         assert c_stalled in s.sink.clients  # still connected: measured while stalled
-        assert published >= 80 and len(s.durations) - d0 >= 0.6 * wall / s.every_s  # the pace held
+        # the pace held: a pipeline waiting on the stalled client would make no batch in the window (it
+        # would wait the 3 s send timeout); a busy machine (the suite on 4 workers) slows a 5 ms pace itself
+        assert published >= 50 and len(s.durations) - d0 >= 0.3 * wall / s.every_s
         assert spent < 0.05 * wall, (spent, wall)  # on_batch never waits for anyone
         assert rate >= 10, rate                    # the browser beside it is served as before
         assert sent <= 2, (sent, published)        # a full pipe takes nothing more: nothing queues up

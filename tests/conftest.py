@@ -24,6 +24,17 @@ def micropython():
     return tool("micropython")
 
 
+@pytest.fixture(scope="module")
+def fresh_home(tmp_path_factory):
+    """Data and config folders of a fresh user (no profile, no sessions),
+    one per test module that asks for them."""
+    d = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_DATA_HOME", str(d / "data"))
+        mp.setenv("XDG_CONFIG_HOME", str(d / "config"))
+        yield d
+
+
 @pytest.fixture
 def in_tmp(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -29,3 +29,15 @@ def test_precompiled_firmware_streams_in_its_heap_budget():
     st = asyncio.run(bench._heap(5))
     assert st["samples"] >= 450 and st["lost"] == 0, st
     assert 4096 <= st["min_free_heap"] < bench.HEAP_KB * 1024, st
+
+
+def test_a_short_soak_streams_what_it_says(capsys):
+    """`ballsense soak` says how much it really streamed, and fails (exit 1)
+    when that falls short or a sample is missing: a device minute with
+    link drops every 2 s."""
+    import json
+    from ballsense import cli
+    assert cli.main(["soak", "--minutes", "1", "--drop-every", "2"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["device_minutes_streamed"] >= 0.99 and not r["ended_early"] and r["missing"] == 0, r
+    assert r["samples_received"] >= 5990 and r["reconnects"] >= 1, r

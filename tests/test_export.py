@@ -19,12 +19,8 @@ CUES = [{"cue": "breathe", "t_s": 9.5, "side": "left", "spot": 1},  # two of the
 
 
 @pytest.fixture(scope="module", autouse=True)
-def home(tmp_path_factory):
-    d = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("XDG_DATA_HOME", str(d / "data"))
-        mp.setenv("XDG_CONFIG_HOME", str(d / "config"))
-        yield d
+def home(fresh_home):  # a fresh user's folders (conftest)
+    return fresh_home
 
 
 @pytest.fixture(scope="module")

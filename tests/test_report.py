@@ -20,12 +20,8 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module", autouse=True)
-def home(tmp_path_factory):
-    d = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("XDG_DATA_HOME", str(d / "data"))
-        mp.setenv("XDG_CONFIG_HOME", str(d / "config"))
-        yield d
+def home(fresh_home):  # a fresh user's folders (conftest)
+    return fresh_home
 
 
 @pytest.fixture(scope="module")

@@ -321,8 +321,9 @@ async def _soak(minutes, speed, drop_every):
     heap, rss = [], []
     async with open_source(url) as src:
         st = Stream(src)
-        next_check = 60.0
+        next_check, last = 60.0, 0.0
         async for b in st.batches():
+            last = float(b.t_s[-1])
             if b.t_s[-1] >= next_check:  # once a device minute
                 next_check += 60.0
                 st.stats = {}
@@ -342,11 +343,15 @@ async def _soak(minutes, speed, drop_every):
         if st.stats:
             heap.append(st.stats["min_free_heap"])
         asm = st.asm
-        return {"device_minutes": minutes, "speed": speed, "samples_expected": asm.expected(),
+        ended = last < minutes * 60 - 1
+        why = {"ball_log_tail": src.world.log("ball.log")[-600:]} if ended else {}
+        # a source that ends early (the emulated ball stopped) must not pass for a whole soak
+        return {"device_minutes": minutes, "device_minutes_streamed": round(last / 60, 2),
+                "ended_early": ended, "speed": speed, "samples_expected": asm.expected(),
                 "samples_received": asm.received, "missing": asm.missing_count(), "duplicates": asm.duplicates,
                 "reconnects": src.reconnects, "firmware_lost": st.stats.get("lost"),
                 "firmware_min_free_heap_first_last": [heap[0], heap[-1]] if heap else None,
-                "host_rss_kb_first_last": [rss[0], rss[-1]] if rss else None}
+                "host_rss_kb_first_last": [rss[0], rss[-1]] if rss else None, **why}
 
 
 async def _until_stats(st):

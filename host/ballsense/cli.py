@@ -37,7 +37,7 @@ def main(argv=None):
     setup_logging(a.debug)
     try:
         check_args(a)
-        a.fn(a)
+        rc = a.fn(a)  # a command may fail with its own exit status (soak: something was lost)
     except UserError as e:
         if a.debug:
             raise
@@ -48,7 +48,7 @@ def main(argv=None):
     except BrokenPipeError:  # output piped into head, say
         sys.stderr.close()
         return 0
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 
 if __name__ == "__main__":

@@ -10,5 +10,11 @@ def register(sub):
 
 
 def run(a):
+    import sys
     from ..bench import soak
-    print(json.dumps(soak(a.minutes, a.speed, a.drop_every)), flush=True)
+    r = soak(a.minutes, a.speed, a.drop_every)
+    print(json.dumps(r), flush=True)
+    if r["ended_early"] or r["missing"]:
+        print(f"soak failed: {r['missing']} samples missing, streamed {r['device_minutes_streamed']} of "
+              f"{r['device_minutes']} device minutes (the ball's log is in the JSON above)", file=sys.stderr)
+        return 1

@@ -73,6 +73,18 @@ def test_live_events_equal_analyze_of_the_recording(kw):
         event(f"{what}: {min(n, 3)}{'+' if n >= 3 else ''}")
 
 
+def test_the_samples_of_an_epoch_nothing_was_received_from_are_asked_for():
+    """Found by the property test: the ball reboots at 50 Hz, takes 4
+    samples, goes to its stored 100 Hz, and the link drops; nothing of the
+    50 Hz epoch reached the host, so it was not counted missing, never asked
+    for, and given up as a gap (4 samples the ball still had)."""
+    w, tr, events, _ = play(rate_hz=50, gentle_max=None, dropouts=[(3.125, 1.0)], backfill_delay_s=1.53125,
+                            rate_changes=[(1.5, 100)], reboot_at=3.0, force={"spikes": [12.4], "load": 50.0})
+    assert w.sent <= w.kept and not w.stream.asm.missing
+    assert not [n for n in tr.notes if "gap" in n or "lost" in n]
+    assert [_key(e) for e in ordered(w.pipe.events)] == [_key(e) for e in events]
+
+
 def test_an_alert_inside_a_dropout_comes_on_catch_up_marked_late_and_once():
     # a 2.5 s dropout over a press; the backfill is back within the wait
     w, tr, events, _ = play(rate_hz=100, gentle_max=100, dropouts=[(4.5, 2.5)], backfill_delay_s=1.0,

@@ -344,7 +344,9 @@ async def _soak(minutes, speed, drop_every):
             heap.append(st.stats["min_free_heap"])
         asm = st.asm
         ended = last < minutes * 60 - 1
-        why = {"ball_log_tail": src.world.log("ball.log")[-600:]} if ended else {}
+        why = {"gave_up": src.gave_up, "link_events": [[round(t, 1), state] for t, state, _ in st.link_events[-8:]],
+               "ball_log_tail": src.world.log("ball.log")[-600:],
+               "bluez_log_tail": src.world.log("bluez.log")[-600:]} if ended else {}
         # a source that ends early (the emulated ball stopped) must not pass for a whole soak
         return {"device_minutes": minutes, "device_minutes_streamed": round(last / 60, 2),
                 "ended_early": ended, "speed": speed, "samples_expected": asm.expected(),

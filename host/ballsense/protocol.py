@@ -161,8 +161,9 @@ class Assembler:
             ep.prev = last
             ep.start = P.unwrap16(st["epoch_seq"], max(last.newest, last.start or 0))
             ep.dev0_ms, ep.offset_s = last.dev0_ms, last.offset_s
-            if last.newest >= 0 and ep.start > last.newest + 1:  # the old rate's last samples
-                last.missing.append([last.newest + 1, ep.start, now])
+            have = last.newest + 1 if last.newest >= 0 else last.start  # none of it yet: from its start
+            if have is not None and ep.start > have:  # the old rate's last samples (or all of them)
+                last.missing.append([have, ep.start, now])
         elif last is not None:  # a reboot: the ball starts again at 0, its ring is gone
             ep.start = st["epoch_seq"]
             ep.offset_s = self._reboot_offset(st, now, last)

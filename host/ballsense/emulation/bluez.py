@@ -29,6 +29,7 @@ Run as its own process, like bluetoothd:
 prints `ready RADIO_PORT` once the ball may connect and bleak may scan."""
 import argparse
 import asyncio
+import logging
 import random
 import signal
 import sys
@@ -785,6 +786,7 @@ def main(argv=None):
     p.add_argument("--bond-key", default="", help="hex key of a ball bonded earlier")
     p.add_argument("--bond-address", default=BALL_ADDRESS, help="that ball's address")
     a = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(relativeCreated)d %(message)s", stream=sys.stderr)
     keys = {a.bond_address.upper(): bytes.fromhex(a.bond_key)} if a.bond_key else {}
     radio = Radio(a.interval_ms, a.per_event, a.disconnect_every, a.supervision_ms, drop_jitter=a.drop_jitter)
 

@@ -51,9 +51,12 @@ Radio -> ball:
   e  <H6s16s encrypt: conn, central's address, key"""
 import asyncio
 import json
+import logging
 import random
 import struct
 from collections import deque
+
+log = logging.getLogger(__name__)  # link events, into the emulated BlueZ's log
 
 _HDR = struct.Struct("<BH")
 ATT_MTU_CENTRAL = 517  # what BlueZ proposes
@@ -230,6 +233,7 @@ class Radio:
                             connectable=bool(connectable))
         else:
             self.adv = None
+        log.info("advertising %s (connected %s)", bool(self.adv), self.connected)
         self.listener.on_advertising(self.adv)
 
     # ---- the central's side -----------------------------------------------
@@ -243,6 +247,7 @@ class Radio:
                 return False
             await asyncio.sleep(0.02)
         self._conn += 1
+        log.info("connect %d", self._conn)
         self.connected = self.alive = True
         self.encrypted = False
         self.adv = None  # connecting stops the advertisement
@@ -309,6 +314,7 @@ class Radio:
             return
         self.alive = False
         self.drops += 1
+        log.info("drop %d", self._conn)
         self.lost += len(self._txq)
         self._txq.clear()
         asyncio.get_running_loop().call_later(self.supervision, self._supervision_timeout, self._conn)
@@ -319,6 +325,7 @@ class Radio:
             self._end()
 
     def _end(self):
+        log.info("end %d", self._conn)
         self.connected = self.alive = self.encrypted = False
         self._txq.clear()
         for fut in self._replies.values():

@@ -12,6 +12,7 @@ sees the sequence gap and asks the ball to backfill it from its ring buffer.
 After `give_up` s without the ball, frames() ends, so the recording keeps
 what it has."""
 import asyncio
+import logging
 import re
 import time
 
@@ -19,6 +20,8 @@ from ballsense_fw.ble import SERVICE_UUID, DATA_UUID, CONTROL_UUID
 
 from ..errors import UserError
 from . import Source
+
+log = logging.getLogger(__name__)
 
 BleakClient = BleakScanner = BleakError = BleakDeviceNotFoundError = None  # bleak's, once _load() ran
 
@@ -147,9 +150,12 @@ class BleSource(Source):
                     self.reconnects += 1
                     self.on_link("connected", address=device.address, reconnects=self.reconnects)
                     return
+                else:
+                    log.debug("reconnect attempt %d: the ball is not advertising", attempt)
             except BleakDeviceNotFoundError:
                 device = None
-            except (BleakError, asyncio.TimeoutError, EOFError, OSError):
+            except (BleakError, asyncio.TimeoutError, EOFError, OSError) as e:
+                log.debug("reconnect attempt %d: %r", attempt, e)
                 if attempt % 2 == 0:
                     device = None  # twice refused: rescan rather than insist on a stale object
             await asyncio.sleep(delay)

@@ -211,7 +211,7 @@ def test_demo_force_appears_within_seconds_and_updates_10_times_a_second(browser
 
 
 def test_demo_alert_takes_over_the_page_in_red_and_is_spoken(browser):
-    with Demo("--speed", "10", "--seconds", "60") as d:
+    with Demo("--speed", "5", "--seconds", "60") as d:  # the demo's alerts over 12 s: one comes after the tap
         page = phone(browser)
         page.goto(d.url)
         page.tap("#enable")  # browsers speak and vibrate only after a tap

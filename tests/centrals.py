@@ -73,6 +73,20 @@ async def connect(s, disconnected=None):
     return c
 
 
+async def gap_connect(s):
+    """The central's connect, as the multitest prints it on both halves."""
+    s.print("gap_connect")
+    c = await connect(s)
+    s.print("_IRQ_PERIPHERAL_CONNECT")
+    return c
+
+
+async def gap_disconnect(s, c):
+    await c.disconnect()
+    s.print("gap_disconnect:", True)
+    s.print("_IRQ_PERIPHERAL_DISCONNECT")
+
+
 async def connected_states(address, n, timeout=5):
     """Device1.Connect, then the first n values Device1.Connected takes."""
     path = "/org/bluez/hci0/dev_" + address.replace(":", "_")
@@ -269,12 +283,8 @@ MP_CHAR = "00000000-1111-2222-3333-444444444444"
 
 
 async def ble_gap_connect(s):
-    s.print("gap_connect")
-    c = await connect(s)
-    s.print("_IRQ_PERIPHERAL_CONNECT")
-    await c.disconnect()
-    s.print("gap_disconnect:", True)
-    s.print("_IRQ_PERIPHERAL_DISCONNECT")
+    c = await gap_connect(s)
+    await gap_disconnect(s, c)
     # the peripheral hangs up as soon as we are connected, before bleak would
     # have the services: watch Device1.Connected instead, as MicroPython's IRQs do
     await BleakScanner.find_device_by_address(s.address, timeout=10)
@@ -285,9 +295,7 @@ async def ble_gap_connect(s):
 
 async def ble_characteristic(s):
     await s.wait("peripheral:adv")
-    s.print("gap_connect")
-    c = await connect(s)
-    s.print("_IRQ_PERIPHERAL_CONNECT")
+    c = await gap_connect(s)
     ch = char_of(c, A5, MP_CHAR)
     s.print("_IRQ_GATTC_CHARACTERISTIC_RESULT", mp_uuid(ch.uuid))
     s.print("_IRQ_GATTC_CHARACTERISTIC_DONE")
@@ -308,18 +316,14 @@ async def ble_characteristic(s):
         await gattc_read()
     await c.write_gatt_char(ch, b"central3", response=False)
     s.print("_IRQ_GATTC_NOTIFY", await inbox.get())
-    await c.disconnect()
-    s.print("gap_disconnect:", True)
-    s.print("_IRQ_PERIPHERAL_DISCONNECT")
+    await gap_disconnect(s, c)
 
 
 async def ble_gap_device_name(s):
     for i in range(2):
         await s.wait(f"peripheral:adv:{i}")
         before = await device_property(s.address, "Name") if i else None
-        s.print("gap_connect")
-        c = await connect(s)
-        s.print("_IRQ_PERIPHERAL_CONNECT")
+        c = await gap_connect(s)
         s.print("gattc_read")
         name = None
         for _ in range(40):  # the gap plugin reads it just after connecting
@@ -328,15 +332,11 @@ async def ble_gap_device_name(s):
                 break
             await asyncio.sleep(0.05)
         s.print("_IRQ_GATTC_READ_RESULT", (name or "").encode())
-        await c.disconnect()
-        s.print("gap_disconnect:", True)
-        s.print("_IRQ_PERIPHERAL_DISCONNECT")
+        await gap_disconnect(s, c)
 
 
 async def ble_subscribe(s):
-    s.print("gap_connect")
-    c = await connect(s)
-    s.print("_IRQ_PERIPHERAL_CONNECT")
+    c = await gap_connect(s)
     ch = char_of(c, A5, MP_CHAR)
     s.print("_IRQ_GATTC_CHARACTERISTIC_RESULT", mp_uuid(ch.uuid))
     s.print("_IRQ_GATTC_CHARACTERISTIC_DONE")
@@ -364,15 +364,11 @@ async def ble_subscribe(s):
     await c.stop_notify(ch)                  # CCCD <- 0
     s.print("_IRQ_GATTC_WRITE_DONE", 0)
     await step(b"central3", "D")
-    await c.disconnect()
-    s.print("gap_disconnect:", True)
-    s.print("_IRQ_PERIPHERAL_DISCONNECT")
+    await gap_disconnect(s, c)
 
 
 async def ble_gatt_data_transfer(s):
-    s.print("gap_connect")
-    c = await connect(s)
-    s.print("_IRQ_PERIPHERAL_CONNECT")
+    c = await gap_connect(s)
     svc = c.services.get_service("00000001-1111-2222-3333-444444444444")
     ctrl, rx, tx = (svc.get_characteristic(f"0000000{n}-1111-2222-3333-444444444444") for n in (2, 3, 4))
     for ch in (ctrl, rx, tx):
@@ -392,15 +388,11 @@ async def ble_gatt_data_transfer(s):
     while (v := await inbox.get()) != b"OK":
         s.print("_IRQ_GATTC_NOTIFY", v)
     s.print("_IRQ_GATTC_NOTIFY", v)
-    await c.disconnect()
-    s.print("gap_disconnect:", True)
-    s.print("_IRQ_PERIPHERAL_DISCONNECT")
+    await gap_disconnect(s, c)
 
 
 async def ble_gap_pair(s):
-    s.print("gap_connect")
-    c = await connect(s)
-    s.print("_IRQ_PERIPHERAL_CONNECT")
+    c = await gap_connect(s)
     ch = char_of(c, A5, MP_CHAR)
     s.print("_IRQ_GATTC_CHARACTERISTIC_RESULT", mp_uuid(ch.uuid))
     s.print("_IRQ_GATTC_CHARACTERISTIC_DONE")
@@ -412,27 +404,21 @@ async def ble_gap_pair(s):
     s.print("_IRQ_ENCRYPTION_UPDATE", int(paired), 0, int(bonded))
     s.print("gattc_read")
     s.print("_IRQ_GATTC_READ_RESULT", await read(c, ch))
-    await c.disconnect()
-    s.print("gap_disconnect:", True)
-    s.print("_IRQ_PERIPHERAL_DISCONNECT")
+    await gap_disconnect(s, c)
 
 
 ble_gap_pair_bond = ble_gap_pair
 
 
 async def ble_gattc_discover_services(s):
-    s.print("gap_connect")
-    c = await connect(s)
-    s.print("_IRQ_PERIPHERAL_CONNECT")
+    c = await gap_connect(s)
     wanted = {"0000180d" + _BASE, A5}  # what the test's irq handler counts
     found = [sv.uuid for sv in sorted(c.services, key=lambda sv: sv.handle) if sv.uuid in wanted]  # in handle order
     for u in found:
         s.print("_IRQ_GATTC_SERVICE_RESULT", mp_uuid(u))
     s.print("_IRQ_GATTC_SERVICE_DONE")
     s.print("discovered:", len(found))
-    await c.disconnect()
-    s.print("gap_disconnect:", True)
-    s.print("_IRQ_PERIPHERAL_DISCONNECT")
+    await gap_disconnect(s, c)
 
 
 async def ble_irq_calls(s):

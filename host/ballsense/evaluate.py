@@ -20,6 +20,7 @@ RATE = 100
 GRACE_S = 0.5        # phase agreement ignores this much either side of a true phase boundary
 NEAR = 0.98          # a pressure alert is false when the true force stayed under this x the limit,
                      # an excursion missed when it passed (2 - this) x the limit
+SPIKE_S = 3.2        # a scenario's spike is over within this of its start (rise, top, fall)
 BREATHE_SCORED = (5, 10)  # sink-and-breathe phases of this many breaths are scored
 COARSE = {"idle": "idle", "settling": "still", "hold": "still", "knee_drop": "still", "rolling": "rolling"}
 
@@ -301,9 +302,6 @@ def evaluate_learnt(seeds=range(20), rate=RATE):
             "spikes_before_it_was_learnt": unlearnt, "pressure_false": false,
             "pressure_false_within_2pct": near_false, "knee_phases": len(knee),
             "knee_phase_exact": _share(knee)}
-
-
-SPIKE_S = 3.2        # a scenario's spike is over within this of its start (rise, top, fall)
 
 
 TARGETS = {

@@ -51,8 +51,7 @@ class Guide:
         self.breaths_said = False   # "breaths done" said at this spot (since its last re-settle)
         self.side_spots = 0         # spots finished on this side
         self.side_held = 0.0        # seconds on the ball on this side
-        self.finished = False
-        self.done_at = None         # when "done" was first said
+        self.done_at = None         # when "done" was first said: both sides finished
         self.recent = {}            # alert -> times
         self.safety_at = float("-inf")  # the last stop-if-it-hurts reminder
         self.said = []              # every cue, in order
@@ -118,7 +117,7 @@ class Guide:
         self.worked = False
         self.side_spots += 1
         self.side_held += began - self.spot_start
-        if self.finished:
+        if self.done_at is not None:
             self._say(t, "done")
             return
         enough = (self.side_spots >= SPOTS[1] or self.side_held >= SIDE_S[1]
@@ -129,7 +128,7 @@ class Guide:
             self._say(t, "other_side")
             self.side_i, self.side_spots, self.side_held = 1, 0, 0.0
         else:
-            self.finished, self.done_at = True, t
+            self.done_at = t
             self._say(t, "done")
 
     def over(self, t):

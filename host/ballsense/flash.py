@@ -222,7 +222,7 @@ def port_error(port, e):
     return open_error(port, e)  # refused, permission denied, the rest: said as for every source
 
 
-def connect(port, timeout=5):
+def connect(port, timeout=10):  # mpremote's own default: a ball busy streaming takes a while to stop
     from mpremote.transport import TransportError
     from mpremote.transport_serial import SerialTransport
     probe_port(port)

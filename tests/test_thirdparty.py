@@ -202,3 +202,75 @@ for _ in range(3000):
     assert re.findall(r"^(written .*|encrypted .*)$", text, re.M) == [
         "written 15 b'ab'", "written 15 b'cd'", "encrypted (1, 0, 1)", "written 18 b'secret'"]
     assert paired is True
+
+
+def test_stand_in_irqs_reach_a_program_that_notifies_flat_out(air):
+    """A scheduled IRQ runs between any two bytecodes of the main thread, also
+    inside the stand-in's own locked sections while gatts_notify sends. Over
+    six connections every write and every disconnect still reach the
+    handler, and every write is answered. Before the fix the main thread
+    deadlocked on its own lock in most runs: a ball that never advertised
+    again after a drop."""
+    from bleak import BleakClient, BleakScanner
+
+    script = r'''
+import sys
+sys.path.insert(0, RADIO)
+import bluetooth, time
+ble = bluetooth.BLE()
+ble.active(True)
+((tx, rx),) = ble.gatts_register_services(((bluetooth.UUID("6E400001-B5A3-F393-E0A9-E50E24DCCA9E"),
+    ((bluetooth.UUID(0x2A37), bluetooth.FLAG_NOTIFY), (bluetooth.UUID(0x2A38), bluetooth.FLAG_WRITE))),))
+state = {"conn": None, "writes": 0, "gone": 0, "advertise": True}
+def irq(event, data):
+    if event == 1:
+        state["conn"] = data[0]
+    elif event == 2:
+        state["conn"], state["advertise"] = None, True
+        state["gone"] += 1
+    elif event == 3:
+        state["writes"] += 1
+ble.irq(irq)
+sent, t0 = 0, time.ticks_ms()
+while state["gone"] < CYCLES and time.ticks_diff(time.ticks_ms(), t0) < 30_000:
+    if state["advertise"]:
+        state["advertise"] = False
+        ble.gap_advertise(100_000, "\x02\x01\x06\x08\x09flatout")
+    c = state["conn"]
+    if c is not None:
+        try:
+            ble.gatts_notify(c, tx, b"x" * 20)
+            sent += 1
+        except OSError:
+            pass  # out of buffers: at once again
+print("writes", state["writes"], "gone", state["gone"], "sent", sent > 100)
+'''.replace("RADIO", repr(str(multitests.RADIO_DIR)))
+    cycles, writes = 6, 50
+    script = script.replace("CYCLES", str(cycles))
+    env = dict(os.environ, BALLSENSE_RADIO_PORT=str(air.radio_port))
+
+    async def go():
+        proc = await asyncio.create_subprocess_exec(micropython_path(), "-c", script, env=env,
+                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        answered = 0
+        try:
+            for k in range(cycles):
+                dev = await BleakScanner.find_device_by_name("flatout", timeout=5)
+                assert dev is not None, f"the peripheral did not advertise again (connection {k + 1})"
+                async with BleakClient(dev) as c:
+                    await c.start_notify("00002a37-0000-1000-8000-00805f9b34fb", lambda _ch, _d: None)
+                    for i in range(writes):
+                        await asyncio.wait_for(c.write_gatt_char("00002a38-0000-1000-8000-00805f9b34fb",
+                                                                 bytes([i]), response=True), 5)
+                        answered += 1
+            out = (await asyncio.wait_for(proc.communicate(), 10))[0].decode()
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.communicate()
+            await centrals.remove_devices()
+        return answered, out
+
+    answered, out = asyncio.run(go())
+    assert answered == cycles * writes
+    assert f"writes {cycles * writes} gone {cycles} sent True" in out, out

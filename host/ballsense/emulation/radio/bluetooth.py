@@ -16,7 +16,9 @@
 # tuples, as scheduled ("soft") IRQs do; it waits for each to have run before
 # the next, so a handler sees each write before the following one lands. The
 # state both threads touch (connection, buffers in flight, subscriptions, the
-# socket) is behind locks.
+# socket) is behind locks, and an event that finds the main thread inside one
+# of them waits until it has left (as NimBLE's ports keep IRQs out of their
+# critical sections).
 #
 # Modelled as NimBLE does it: the GAP (0x1800) and GATT (0x1801) services
 # first, then the registered ones, a CCCD after each notify/indicate value
@@ -276,22 +278,33 @@ class BLE:
 
     def _on_main(self, kind, body):
         """One event for the irq handler: run it as a scheduled IRQ on the main
-        thread and wait until it has run, so events keep their order."""
-        done = [False]
+        thread and wait until it has run, so events keep their order.
+
+        A scheduled function runs between any two bytecodes of the main
+        thread, also inside this module's own locked sections (gatts_notify
+        sending); taking the lock there would deadlock the thread on itself.
+        While the event waits here this thread holds no lock, so a lock held
+        when it runs is the main thread's: it gives way and is scheduled again."""
+        state = [0]  # 0 scheduled, 1 ran, 2 gave way
 
         def run(_):
+            if self._lock.locked() or self._tx.locked():
+                state[0] = 2
+                return
             try:
                 self._dispatch(chr(kind), body)
             finally:
-                done[0] = True
-        while True:
-            try:
-                micropython.schedule(run, None)
-                break
-            except RuntimeError:  # schedule queue full: the main thread is busy
+                state[0] = 1
+        while state[0] != 1:
+            state[0] = 0
+            while True:
+                try:
+                    micropython.schedule(run, None)
+                    break
+                except RuntimeError:  # schedule queue full: the main thread is busy
+                    time.sleep_ms(1)
+            while not state[0]:
                 time.sleep_ms(1)
-        while not done[0]:
-            time.sleep_ms(1)
 
     def _dispatch(self, k, body):
         # main thread, as a scheduled IRQ

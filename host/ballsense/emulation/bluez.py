@@ -51,6 +51,7 @@ DEVICE_NAME = "00002a00-0000-1000-8000-00805f9b34fb"
 APPEARANCE = "00002a01-0000-1000-8000-00805f9b34fb"
 BATTERY_LEVEL = "00002a19-0000-1000-8000-00805f9b34fb"
 CAPABILITIES = ("DisplayOnly", "DisplayYesNo", "KeyboardOnly", "NoInputNoOutput", "KeyboardDisplay")
+log = logging.getLogger(__name__)
 RSSI_THRESHOLD = 8   # dBm: BlueZ's delta threshold during discovery
 _ADVERTISED = ("RSSI", "Name", "UUIDs", "ServiceData", "ManufacturerData", "TxPower", "Appearance")
 _FILTER = {"UUIDs": "as", "RSSI": "n", "Pathloss": "q", "Transport": "s", "DuplicateData": "b",
@@ -238,6 +239,7 @@ class Adapter(Interface):
         if client in self.sessions:
             raise error("InProgress", "Operation already in progress")
         self.sessions[client] = self.filters.pop(client, {})
+        log.info("discovery started by %s (%d sessions)", client, len(self.sessions))
         if len(self.sessions) == 1:
             self.changed({"Discovering": True})
         # the first advertisement is heard a moment after the call returns, as with a real scan
@@ -251,6 +253,8 @@ class Adapter(Interface):
         self.end_session(client)
 
     def end_session(self, client):
+        if client in self.sessions:
+            log.info("discovery stopped by %s (%d sessions left)", client, len(self.sessions) - 1)
         if self.sessions.pop(client, None) is not None and not self.sessions:
             self.changed({"Discovering": False})
             self.bz.discovery_stopped()
@@ -490,12 +494,18 @@ class Device(Interface):
         if "Name" in news and self.alias is None:
             news["Alias"] = self.Alias  # the alias follows the name until someone sets one
         self.changed(news)
-        self._heard = now
+
+    def changed(self, props, invalidated=()):
+        # what clients last heard, however it changed (the GAP name read on connecting too),
+        # so the next advertisement signals whatever differs from that
+        self._heard.update({k: v for k, v in props.items() if k in _ADVERTISED})
+        for k in invalidated:
+            self._heard.pop(k, None)
+        super().changed(props, invalidated)
 
     def discovery_ended(self):
         if self.rssi is not None:
             self.rssi = None
-            self._heard.pop("RSSI", None)
             self.changed({}, ["RSSI"])
 
     def named(self, name):
@@ -610,8 +620,11 @@ class BlueZ(Listener):
             raise error("Failed", "Connection refused")
         adv = self.radio.adv
         if self.current is not None or (adv is not None and adv["address"] != dev.address):
+            log.info("connect refused: linked to %s already, advertising %s", self.current and self.current.address,
+                     adv and adv["address"])
             raise error("Failed", "Software caused connection abort")  # one link; that ball is elsewhere
         if not await self.radio.connect():
+            log.info("connect: nobody answered (the ball is not advertising)")
             raise error("Failed", "Software caused connection abort")  # not advertising: nobody answered
         self.current = dev
         dev.connected = True

@@ -17,8 +17,8 @@
 # the next, so a handler sees each write before the following one lands. The
 # state both threads touch (connection, buffers in flight, subscriptions, the
 # socket) is behind locks, and an event that finds the main thread inside one
-# of them waits until it has left (as NimBLE's ports keep IRQs out of their
-# critical sections).
+# of them waits until it has left: the real module's methods are C, so no
+# scheduled handler ever runs in the middle of one.
 #
 # Modelled as NimBLE does it: the GAP (0x1800) and GATT (0x1801) services
 # first, then the registered ones, a CCCD after each notify/indicate value

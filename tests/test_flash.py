@@ -115,6 +115,41 @@ def test_fresh_flash_installs_and_second_run_copies_nothing(device):
     assert json.loads(Path(device.root, "ballsense.json").read_text())["name"] == "test-ball"
 
 
+SLOW_TO_STOP = """
+import sys, time, select
+p = select.poll()
+p.register(sys.stdin, select.POLLIN)
+def read_line(ms):  # a program reading its serial line, as the firmware does
+    t = time.ticks_ms()
+    while time.ticks_diff(time.ticks_ms(), t) < ms:
+        if p.poll(10):
+            sys.stdin.buffer.read(1)
+try:
+    while True:
+        read_line(1000)
+except KeyboardInterrupt:
+    read_line(1500)  # slow to stop, and still reading: mpremote's Ctrl-A goes here
+"""
+
+
+def test_a_ball_that_eats_the_first_ctrl_a_is_asked_again(device):
+    """mpremote sends Ctrl-A right after Ctrl-C; a program that is still
+    reading its serial line when the interrupt lands swallows it. The raw REPL
+    is asked for again, so flashing a busy ball does not fail on this race."""
+    Path(device.root, "slow.py").write_text(SLOW_TO_STOP)
+    with socket.create_connection(("127.0.0.1", device.port)) as s:
+        s.sendall(b"import slow\r")
+        time.sleep(1.0)  # started and reading
+    t0 = time.monotonic()
+    t = F.connect(device.url)
+    try:
+        assert t.in_raw_repl
+        assert t.exec("print(6 * 7)").strip() == b"42"
+    finally:
+        t.close()
+    assert time.monotonic() - t0 > F.RAW_REPL_TRY_S  # the first request was lost, as staged
+
+
 # ---- atomic: an interrupted flash leaves the old firmware, a re-run completes --
 
 def test_interrupted_flash_keeps_old_firmware_and_rerun_completes(device, tmp_path, monkeypatch, capsys):

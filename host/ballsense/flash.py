@@ -8,7 +8,9 @@ status frame. The raw REPL is mpremote's (SerialTransport); the code sent to
 the device is a few lines of plain MicroPython.
 """
 import ast
+import contextlib
 import errno
+import io
 import json
 import hashlib
 import re
@@ -47,6 +49,7 @@ MICROPYTHON_USB = {
 }
 ESP_OFFSETS = {"ESP32": 0x1000, "ESP32-S2": 0x1000, "ESP32-C3": 0x0, "ESP32-S3": 0x0, "ESP32-C6": 0x0}
 STATUS_TIMEOUT_S = 10
+RAW_REPL_TRY_S = 3  # then Ctrl-C, Ctrl-A again
 
 
 @dataclass
@@ -230,14 +233,21 @@ def connect(port, timeout=10):  # mpremote's own default: a ball busy streaming 
         t = SerialTransport(port, exclusive=True)
     except TransportError as e:
         raise port_error(port, e) from None
-    try:
-        # no soft reset: it would restart the ball (and end a Unix-port device)
-        t.enter_raw_repl(soft_reset=False, timeout_overall=timeout)
-    except (TransportError, OSError):
-        t.close()
-        raise UserError(f"{port} did not answer the MicroPython raw REPL: is MicroPython installed? "
-                        f"(first time: ballsense flash {port} --micropython-image FIRMWARE.bin)") from None
-    return t
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):  # mpremote prints what it read instead
+                # no soft reset: it would restart the ball (and end a Unix-port device)
+                t.enter_raw_repl(soft_reset=False, timeout_overall=min(RAW_REPL_TRY_S, end - time.monotonic()))
+            return t
+        except (TransportError, OSError) as e:
+            # mpremote sends Ctrl-A right after Ctrl-C: a ball still running can read it
+            # off its serial line as a command byte before the interrupt lands, so ask again
+            if isinstance(e, TransportError) and end - time.monotonic() > 0.5:
+                continue
+            t.close()
+            raise UserError(f"{port} did not answer the MicroPython raw REPL: is MicroPython installed? "
+                            f"(first time: ballsense flash {port} --micropython-image FIRMWARE.bin)") from None
 
 
 # ---- device side ---------------------------------------------------------------

@@ -351,7 +351,8 @@ async def _soak(minutes, speed, drop_every):
         return {"device_minutes": minutes, "device_minutes_streamed": round(last / 60, 2),
                 "ended_early": ended, "speed": speed, "samples_expected": asm.expected(),
                 "samples_received": asm.received, "missing": asm.missing_count(), "duplicates": asm.duplicates,
-                "reconnects": src.reconnects, "firmware_lost": st.stats.get("lost"),
+                "reconnects": src.reconnects, "no_signal_cues": st.silences,
+                "firmware_lost": st.stats.get("lost"),
                 "firmware_min_free_heap_first_last": [heap[0], heap[-1]] if heap else None,
                 "host_rss_kb_first_last": [rss[0], rss[-1]] if rss else None, **why}
 

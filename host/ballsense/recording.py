@@ -21,6 +21,7 @@ commands replay it instead of deciding again (see Decisions):
   {"event": {t_s, kind, ...}}       every event the live session raised
   {"cue": NAME, "t_s", "side", "spot"}, {"spot", "side", "t_s"}   the guide: each cue, each spot's side
   {"link": STATE, ...}              link changes
+  {"signal": "none"|"back", ...}    nothing heard from the ball for stream.NO_SIGNAL_S, and its return
   {"end": {epoch, seq, t_s}}        the last sample the live detector saw"""
 import json
 import logging
@@ -205,6 +206,9 @@ class Recorder:
     def on_batch(self, view, events):
         for e in events:
             self.note(event=dict(e.to_dict(), late=True) if e.late else e.to_dict())
+
+    def on_link(self, view):
+        pass  # the Stream notes link changes itself
 
     def stop(self, view):
         pass  # closed by whoever opened it, after the link's last backfill

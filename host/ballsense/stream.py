@@ -31,6 +31,9 @@ from .protocol import (Assembler, FrameError, decode, encode_command, C_STATUS, 
 GAP_WAIT_S = 2.0
 BACKFILL_RETRY_S = 2.0  # ask again for a gap still open after this long
 STATUS_RETRY_S = 0.5    # ask for a status again while frames of an unknown epoch wait
+# Nothing from a live ball this long (it sends a status every second): the
+# person is told. A drop repaired sooner is not worth a word.
+NO_SIGNAL_S = 3.0
 NOT_PAIRED = ("the ball lets this computer listen but not command it (not paired over Bluetooth): samples lost "
               "in a dropout are not recovered and the on-ball alert is off; run `ballsense pair` once")
 log = logging.getLogger(__name__)
@@ -287,6 +290,11 @@ class Stream:
         self._frames = None      # the source's frames, read once (drain goes on from there)
         self._next = None
         self._ended = False
+        self.no_signal = False   # nothing heard for NO_SIGNAL_S (a live source only)
+        self.silences = 0        # ... how many times
+        self.on_change = None    # called when the link or no_signal changes (the Pipeline's view)
+        self._heard_at = None
+        self._watch = None
         source.on_link = self._on_link
 
     # what the stages know, for the commands that report it
@@ -303,6 +311,30 @@ class Stream:
         self.link_events.append((self.clock(), state, info))
         self.link = state if state != "connected" else self.src.link
         self.note(link=state, **info)
+        self._changed()
+
+    def _changed(self):
+        if self.on_change is not None:
+            self.on_change()
+
+    def _heard(self):
+        self._heard_at = self.clock()
+        if self.no_signal:
+            self.no_signal = False
+            self.note(signal="back")
+            self._changed()
+
+    async def _watch_signal(self):
+        """Live sources: say when nothing has come for NO_SIGNAL_S, whatever
+        the cause (out of range, reconnecting, a ball that hangs with the link up)."""
+        while True:
+            await asyncio.sleep(NO_SIGNAL_S / 6)
+            if not self.no_signal and self._heard_at is not None and self.clock() - self._heard_at >= NO_SIGNAL_S:
+                self.no_signal = True
+                self.silences += 1
+                self.note(signal="none", since_s=NO_SIGNAL_S)
+                log.warning("nothing from the ball for %.0f s (link %s)", NO_SIGNAL_S, self.link)
+                self._changed()
 
     def note(self, **fields):
         if self.rec is not None:
@@ -314,6 +346,7 @@ class Stream:
         """One raw frame as received -> the Batches it frees."""
         if self.rec is not None:
             self.rec.frame(raw)
+        self._heard()
         out = self.intake.frame(raw, self.clock())
         f = self.intake.last
         if f is not None and f["type"] == "status":
@@ -386,11 +419,15 @@ class Stream:
         the source, what was held back, its gaps given up."""
         if self._frames is None:
             await self.src.send(encode_command(C_STATUS, 1))
+            if self.src.commands:  # a ball on the other end (not a recording played back)
+                self._heard_at = self.clock()
+                self._watch = asyncio.ensure_future(self._watch_signal())
         while not self._ended:
             dl = self.intake.seq.deadline
             try:
                 raw = await self._frame(None if dl is None else max(0.0, dl - self.clock()))
             except StopAsyncIteration:
+                self.close()
                 out = self.end()
             else:
                 out = self.tick() if raw is None else self.receive(raw)
@@ -417,6 +454,8 @@ class Stream:
     def close(self):
         if self._next is not None:
             self._next.cancel()
+        if self._watch is not None:
+            self._watch.cancel()
 
     def sample_host_us(self, t_s):
         """When a sample (session time t_s) was taken, in host monotonic us mod

@@ -135,6 +135,47 @@ def test_drops_mid_batch_are_reconnected_and_backfilled():
     assert len(np.unique(b.seq)) == len(b.seq)  # duplicates are dropped, samples unique
     span = b.seq.max() - b.seq.min() + 1
     assert len(b.seq) == span >= 800
+    assert st.silences == 0                     # each repaired in well under NO_SIGNAL_S: nobody is told
+
+
+def test_a_ball_that_hangs_with_the_link_up_is_told_at_once_and_its_return_too():
+    """The ball's process stopped (SIGSTOP) with the link up: no frame comes,
+    nothing drops. The view, the sound and the headless line say so once
+    NO_SIGNAL_S has passed, and again when it carries on (SIGCONT)."""
+    import io
+    import signal
+    import time
+
+    from ballsense.pipeline import Headless, Pipeline
+    from ballsense.sinks.sound import Sound
+    from ballsense.stream import NO_SIGNAL_S
+
+    async def go():
+        src = open_source("sim+ble://session")
+        async with src:
+            st = Stream(src)
+            out, snd = io.StringIO(), Sound(quiet=True)
+            pipe = Pipeline(st, 200, [Headless(out), snd])
+            task = asyncio.create_task(pipe.run(14))
+            while pipe.view.t_s < 3:
+                await asyncio.sleep(0.05)
+            os.kill(src.world.ball.pid, signal.SIGSTOP)
+            stopped = time.monotonic()
+            while not pipe.view.no_signal and time.monotonic() - stopped < NO_SIGNAL_S + 3:
+                await asyncio.sleep(0.02)
+            told = time.monotonic() - stopped
+            link_then = pipe.view.link
+            os.kill(src.world.ball.pid, signal.SIGCONT)
+            await asyncio.wait_for(task, 30)
+            return st, pipe, out.getvalue(), [k for k, _ in snd.played], told, link_then
+
+    st, pipe, out, played, told, link_then = run(go())
+    assert NO_SIGNAL_S <= told < NO_SIGNAL_S + 1.0
+    assert link_then == "sim-ble"                       # the link was up all along
+    assert played == ["no_signal", "signal_back"]
+    assert re.findall(r"(no_signal|signal_back) \(link sim-ble\)", out) == ["no_signal", "signal_back"]
+    assert st.silences == 1 and not pipe.view.no_signal
+    assert st.asm.missing_count() == 0 and pipe.view.t_s >= 13.9   # the ball carried on where it stopped
 
 
 def test_a_ball_that_never_comes_back_ends_the_stream_and_keeps_the_data():

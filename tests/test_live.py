@@ -1,7 +1,9 @@
 """The live session: headless demo, the full-screen view driven in tmux, sound
 cues rendered to WAV, reports and recordings."""
+import os
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -93,6 +95,15 @@ def test_live_view_in_a_terminal():
         assert "newtons" in screen and "█" in screen, screen
         assert re.search(r"NO LOAD|SETTLING|HOLDING STILL", screen), screen
         assert "link sim-usb" in screen and "battery 87%" in screen
+        # the ball hangs (its process stopped, the serial line open): the screen says so, then carries on
+        pane = subprocess.run([tmux, "display", "-p", "-t", name, "#{pane_pid}"], capture_output=True, text=True)
+        ball = _child(int(pane.stdout), "micropython")
+        os.kill(ball, signal.SIGSTOP)
+        try:
+            assert _shows(tmux, name, "N O   S I G N A L", 8), "no NO SIGNAL screen"
+        finally:
+            os.kill(ball, signal.SIGCONT)
+        assert _shows(tmux, name, "newtons", 8), "the view did not come back"
         subprocess.run([tmux, "send-keys", "-t", name, "C-c"], check=True)
         time.sleep(1.5)
         alive = subprocess.run([tmux, "has-session", "-t", name], capture_output=True).returncode == 0
@@ -101,3 +112,26 @@ def test_live_view_in_a_terminal():
         subprocess.run([tmux, "kill-session", "-t", name], capture_output=True)
 
 
+
+
+def _child(pid, name):
+    """A descendant process of pid by its command name."""
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        for t in os.listdir(f"/proc/{p}/task"):
+            kids = [int(k) for k in open(f"/proc/{p}/task/{t}/children").read().split()]
+            for k in kids:
+                if open(f"/proc/{k}/comm").read().strip() == name:
+                    return k
+            todo += kids
+    raise AssertionError(f"no {name} under {pid}")
+
+
+def _shows(tmux, name, text, seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if text in subprocess.run([tmux, "capture-pane", "-t", name, "-p"], capture_output=True, text=True).stdout:
+            return True
+        time.sleep(0.2)
+    return False

@@ -353,6 +353,30 @@ def test_a_short_alert_stays_up_long_enough_to_be_seen(browser, monkeypatch):
         page.close()
 
 
+def test_no_signal_covers_the_page_and_is_spoken_until_the_ball_is_back(browser):
+    """Between batches (none come): the Pipeline calls on_link; the page covers
+    the stale numbers at once, says it once, and uncovers when the ball is back."""
+    def signal(lost):
+        def go():
+            s.view.no_signal = lost
+            s.sink.on_link(s.view)
+        s.call(go)
+
+    with Scripted() as s:
+        page = phone(browser)
+        page.goto(s.url)
+        page.wait_for_function("() => ballsense.frames > 2")
+        assert page.is_hidden("#nosignal")
+        signal(True)
+        page.wait_for_selector("#nosignal", state="visible", timeout=1000)
+        assert page.text_content("#nosignal-text") == CUES["no_signal"].text
+        time.sleep(0.5)  # frames go on coming: it is said once, not per frame
+        assert page.evaluate("ballsense.spoken.map(r => r.words)") == [CUES["no_signal"].spoken]
+        signal(False)
+        page.wait_for_selector("#nosignal", state="hidden", timeout=1000)
+        page.close()
+
+
 def test_the_page_loads_nothing_from_elsewhere(browser):
     with Scripted() as s:
         page = phone(browser)

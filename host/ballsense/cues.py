@@ -24,6 +24,10 @@ CUES = {c.name: c for c in (
         ((440, 0.2), (660, 0.2), (440, 0.2)), alert=True),
     Cue("slipped", "Slipped. Re-settle the ball.", "The ball slipped: settle it back in place",
         ((660, 0.15), (495, 0.15), (330, 0.3)), alert=True),
+    # the link (stream.NO_SIGNAL_S of silence, then its return)
+    Cue("no_signal", "No signal from the ball.", "No signal from the ball: is it on and near?",
+        ((330, 0.3), (0, 0.1), (330, 0.3)), alert=True),
+    Cue("signal_back", "The ball is back.", "The ball is back", ((330, 0.15), (440, 0.2))),
     # the guide
     Cue("safety", "Gentle pressure only. If the pain is sharp, or goes into your belly, side or leg, stop.",
         SAFETY, ((330, 0.5),)),

@@ -30,6 +30,7 @@ class View:
     alert_since: float = 0.0
     alerts: int = 0
     link: str = "connecting"
+    no_signal: bool = False   # nothing from the ball for stream.NO_SIGNAL_S
     battery: int = None
     name: str = ""
     side: str = ""
@@ -55,6 +56,7 @@ class Pipeline:
         self.sent_threshold = None
         self.events = []
         self.fed = None  # (epoch, seq, t_s) of the last sample the decider saw
+        stream.on_change = self._link_changed
 
     @property
     def det(self):
@@ -115,7 +117,7 @@ class Pipeline:
         v.force_n = float(self.decider.last_force[-1])
         v.battery = self.stream.status.get("battery_pct", v.battery)
         v.name = self.stream.asm.name or v.name
-        v.link = self.stream.link + (", NOT PAIRED: listen only" if self.stream.not_paired else "")
+        v.link = self._link_text()
         v.history.append((v.t_s, v.force_n))
         if len(v.history) > 600:
             del v.history[:100]
@@ -127,6 +129,16 @@ class Pipeline:
             for note in self.guide.step(v, evs):  # its cues, and the side of each spot
                 self.note(**note)
         self.events += evs
+
+    def _link_text(self):
+        return self.stream.link + (", NOT PAIRED: listen only" if self.stream.not_paired else "")
+
+    def _link_changed(self):
+        """Between batches (a link that went or a ball gone quiet sends none): the sinks hear at once."""
+        v = self.view
+        v.link, v.no_signal = self._link_text(), self.stream.no_signal
+        for s in self.sinks:
+            s.on_link(v)
 
     def _event(self, v, e):
         if e.kind == "state":  # a hold: contact without rolling, restarted by a slip (analysis.hold_spans)
@@ -175,6 +187,9 @@ class Sink:
     def on_batch(self, view, events):
         pass
 
+    def on_link(self, view):
+        """The link or view.no_signal changed, between batches."""
+
     def stop(self, view):
         pass
 
@@ -186,6 +201,13 @@ class Headless(Sink):
         import sys
         self.out = out or sys.stdout
         self.cue_n = 0
+        self.no_signal = False
+
+    def on_link(self, view):
+        if view.no_signal != self.no_signal:
+            self.no_signal = view.no_signal
+            what = "no_signal" if view.no_signal else "signal_back"
+            print(f"{view.t_s:8.2f} {what} (link {view.link})", file=self.out, flush=True)
 
     def on_batch(self, view, events):
         if view.cue_n != self.cue_n:

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..alerts import ALERTS
+from ..cues import CUES
 from ..pipeline import Sink
 
 REFRESH_HZ = 3  # enough for a number read from the floor; alerts redraw at once
@@ -63,6 +64,11 @@ def bar(force, gentle_max, width):
 
 def render(v, width=110, height=32):
     scale = 2 if height >= 30 and width >= 100 else 1
+    if v.no_signal:  # what the screen would show is stale: say so, whatever it was
+        body = Group(Align.center(Text(" ".join("NO SIGNAL"), style="bold black")), Text(""),
+                     Align.center(Text(CUES["no_signal"].text, style="bold black")), Text(""),
+                     Align.center(Text(f"link {v.link}", style="black")))
+        return Panel(body, style="bold black on yellow", title="NO SIGNAL", height=height, padding=(1, 2))
     if v.alert in ALERTS:
         head, sub = ALERTS[v.alert].head, ALERTS[v.alert].sub
         body = Group(Align.center(Text(" ".join(head), style="bold white")), Text(""),
@@ -96,7 +102,8 @@ def _shown(v):
     """What the view displays, at the precision it displays it."""
     hold = int(v.t_s - v.hold_since) if v.hold_since is not None else None
     return (round(max(v.force_n, 0)), v.state, v.breaths, v.knee_drops, hold, v.alert, v.cue_text, v.link,
-            v.battery, v.alerts, v.side, v.spot, v.phase, v.gentle_max and round(v.gentle_max), int(v.t_s))
+            v.battery, v.alerts, v.side, v.spot, v.phase, v.gentle_max and round(v.gentle_max), int(v.t_s),
+            v.no_signal)
 
 
 class Screen(Sink):
@@ -120,6 +127,11 @@ class Screen(Sink):
             if alert or shown != self.shown:  # redraw only what changed on screen
                 self.shown = shown
                 self.live.update(self._render(view), refresh=True)
+
+    def on_link(self, view):
+        if self.live:
+            self.shown = _shown(view)
+            self.live.update(self._render(view), refresh=True)
 
     def _render(self, view):
         return render(view, self.console.width, self.console.height)

@@ -155,6 +155,7 @@ class Sound(Sink):
         self.waiting = None   # the newest guide cue not yet played
         self.played = []      # (key, monotonic time it started)
         self._cue_n = 0
+        self._no_signal = False
 
     def start(self, view):
         if self.quiet:
@@ -178,6 +179,11 @@ class Sound(Sink):
             if self.waiting in _KEYS:
                 self._play(self.waiting)
             self.waiting = None
+
+    def on_link(self, view):
+        if view.no_signal != self._no_signal:
+            self._no_signal = view.no_signal
+            self._play("no_signal" if view.no_signal else "signal_back")  # cuts in, as an alert does
 
     def stop(self, view):
         if self.dir:

@@ -287,6 +287,11 @@ class Web(Sink):
         elif self._timer is None:
             self._timer = self.loop.call_at(self._sent_at + 1 / MAX_HZ, self._publish)
 
+    def on_link(self, view):
+        self.view = view
+        if self.clients:
+            self._publish()
+
     def stop(self, view):
         self.view = view
         if self._runner is not None:
@@ -315,7 +320,8 @@ class Web(Sink):
             "gentle_max": v.gentle_max and round(v.gentle_max), "bar_top": bar_top(v.gentle_max),
             "breaths": v.breaths, "knee_drops": v.knee_drops,
             "hold_s": int(v.t_s - v.hold_since) if v.hold_since is not None else None,
-            "alert": v.alert, "alerts": v.alerts, "link": v.link, "battery": v.battery, "name": v.name,
+            "alert": v.alert, "alerts": v.alerts, "link": v.link, "no_signal": v.no_signal,
+            "battery": v.battery, "name": v.name,
             "side": v.side, "spot": v.spot, "cue_text": v.cue_text, "cue_n": v.cue_n})
 
     def _hello(self):
@@ -323,4 +329,5 @@ class Web(Sink):
         return json.dumps({
             "type": "hello", "state_words": STATE_WORDS, "phase_words": PHASE_WORDS, "alert_min_s": ALERT_MIN_S,
             "alert_words": {k: {"head": a.head, "sub": a.sub, "say": CUES[a.cue].spoken}
-                            for k, a in ALERTS.items()}})
+                            for k, a in ALERTS.items()},
+            "no_signal_words": {"text": CUES["no_signal"].text, "say": CUES["no_signal"].spoken}})

@@ -72,6 +72,7 @@
     text("battery", d.battery === null ? "" : "battery " + d.battery + "%");
     text("clock", Math.floor(d.t / 60) + ":" + String(Math.floor(d.t) % 60).padStart(2, "0"));
     showAlert(d, w);
+    showNoSignal(d, w);
     if (d.ended) { text("offline-text", "Session ended."); $("offline").hidden = false; }
   }
 
@@ -102,6 +103,12 @@
       if (left <= 0) $("alert").hidden = true;
       else { clearTimeout(hideTimer); hideTimer = setTimeout(() => bs.last && !bs.last.alert && ($("alert").hidden = true), left); }
     }
+  }
+
+  function showNoSignal(d, w) {  // the numbers under it are stale: cover them
+    const ns = !!d.no_signal && !d.ended, words = w.no_signal_words || {text: "No signal from the ball", say: ""};
+    if (ns && $("nosignal").hidden) { text("nosignal-text", words.text); say(words.say); buzz(); }
+    $("nosignal").hidden = !ns;
   }
 
   function say(words) {  // bs.spoken: what was handed to the speech engine, and what it said back

@@ -106,6 +106,7 @@ class Pipeline:
     def finish(self):
         """The end: where the live detector stopped (offline replays stop
         there too), then the sinks."""
+        self.stream.on_change = None  # the sinks stop here: a silence after it is nobody's to show
         if self.fed:
             self.stream.note(end={"epoch": self.fed[0], "seq": self.fed[1], "t_s": round(self.fed[2], 3)})
         for s in self.sinks:

@@ -367,11 +367,16 @@ def test_no_signal_covers_the_page_and_is_spoken_until_the_ball_is_back(browser)
         page.goto(s.url)
         page.wait_for_function("() => ballsense.frames > 2")
         assert page.is_hidden("#nosignal")
+        s.event(Event(s.view.t_s, "alert", 150, alert="pressure_high"), alert="pressure_high", alerts=1)
+        page.wait_for_selector("#alert", state="visible", timeout=2000)
         signal(True)
         page.wait_for_selector("#nosignal", state="visible", timeout=1000)
         assert page.text_content("#nosignal-text") == CUES["no_signal"].text
+        on_top = "() => document.getElementById('nosignal').contains(document.elementFromPoint(innerWidth / 2, innerHeight / 2))"
+        assert page.evaluate(on_top)  # over the alert, which is as stale as the numbers
         time.sleep(0.5)  # frames go on coming: it is said once, not per frame
-        assert page.evaluate("ballsense.spoken.map(r => r.words)") == [CUES["no_signal"].spoken]
+        assert page.evaluate("ballsense.spoken.map(r => r.words)")[-1:] == [CUES["no_signal"].spoken]
+        assert page.evaluate("ballsense.spoken.map(r => r.words)").count(CUES["no_signal"].spoken) == 1
         signal(False)
         page.wait_for_selector("#nosignal", state="hidden", timeout=1000)
         page.close()

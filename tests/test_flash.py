@@ -150,6 +150,36 @@ def test_a_ball_that_eats_the_first_ctrl_a_is_asked_again(device):
     assert time.monotonic() - t0 > F.RAW_REPL_TRY_S  # the first request was lost, as staged
 
 
+def test_power_cycles_with_a_host_on_the_line_never_lose_the_new_repl(tmp_path):
+    """The bridge copies the pty while power_cycle() swaps it; the new pty can
+    get the old one's fd number. Before the fix the bridge read the new REPL's
+    prompt from under the boot, which then hung or gave up: 600 cycles failed
+    in 2 of 2 runs (300 in 2 of 3), and a CI run hung in test_interrupted_flash."""
+    import threading
+    d = Device(root=str(tmp_path)).start()
+    line = socket.create_connection(("127.0.0.1", d.port))
+    threading.Thread(target=lambda: [None for _ in iter(lambda: line.recv(4096), b"")], daemon=True).start()
+    done, errors = [], []
+
+    def cycles():
+        try:
+            for _ in range(600):
+                d.power_cycle()
+                done.append(1)
+        except RuntimeError as e:
+            errors.append(str(e))
+    t = threading.Thread(target=cycles, daemon=True)
+    t.start()
+    t.join(90)
+    hung = t.is_alive()
+    if hung:
+        d.proc.kill()  # the boot holds the device's lock: stop() would wait for it
+    else:
+        d.stop()
+    line.close()
+    assert not hung and not errors and len(done) == 600, (hung, errors, len(done))
+
+
 # ---- atomic: an interrupted flash leaves the old firmware, a re-run completes --
 
 def test_interrupted_flash_keeps_old_firmware_and_rerun_completes(device, tmp_path, monkeypatch, capsys):

@@ -160,7 +160,7 @@ class Device:
             if self.proc.poll() is not None and self.reboot and not self.stopping:
                 self._halt()  # soft reset on the Unix port = exit: come back like a board
                 self._boot()
-            master = self.master
+            master, boot = self.master, self.boots
         try:
             ready, _, _ = select.select([self.listener, master] + ([conn] if conn else []), [], [], 0.05)
         except (OSError, ValueError):
@@ -172,10 +172,15 @@ class Device:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             return conn
         if master in ready:
-            try:
-                data = os.read(master, 4096)
-            except OSError:
-                data = b""
+            with self.lock:
+                # power_cycle() may have closed this pty meanwhile and opened the new one on the
+                # same fd number: reading it now would take the new REPL's prompt from _boot
+                if self.boots != boot:
+                    return conn
+                try:
+                    data = os.read(master, 4096)
+                except OSError:
+                    data = b""
             if not data:
                 time.sleep(0.02)  # process gone; the next round reboots it
             elif conn:
@@ -192,7 +197,11 @@ class Device:
             if not data:
                 conn.close()
                 return None
-            os.write(master, data)
+            with self.lock:
+                unplugged = self.boots != boot
+            if unplugged:
+                return conn  # the host's bytes were for the process that was unplugged
+            os.write(master, data)  # (not under the lock: it blocks while the device reads no input)
             if b"\x03" in data:
                 self._interrupt()
         return conn

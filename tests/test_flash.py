@@ -153,8 +153,9 @@ def test_a_ball_that_eats_the_first_ctrl_a_is_asked_again(device):
 def test_power_cycles_with_a_host_on_the_line_never_lose_the_new_repl(tmp_path):
     """The bridge copies the pty while power_cycle() swaps it; the new pty can
     get the old one's fd number. Before the fix the bridge read the new REPL's
-    prompt from under the boot, which then hung or gave up: 600 cycles failed
-    in 2 of 2 runs (300 in 2 of 3), and a CI run hung in test_interrupted_flash."""
+    prompt from under the boot, which then hung or gave up: 300 cycles failed
+    in 2 of 3 runs (600 in 2 of 2, but they load the machine for the timing
+    tests beside them), and a CI run hung in test_interrupted_flash."""
     import threading
     d = Device(root=str(tmp_path)).start()
     line = socket.create_connection(("127.0.0.1", d.port))
@@ -163,7 +164,7 @@ def test_power_cycles_with_a_host_on_the_line_never_lose_the_new_repl(tmp_path):
 
     def cycles():
         try:
-            for _ in range(600):
+            for _ in range(300):
                 d.power_cycle()
                 done.append(1)
         except RuntimeError as e:
@@ -177,7 +178,7 @@ def test_power_cycles_with_a_host_on_the_line_never_lose_the_new_repl(tmp_path):
     else:
         d.stop()
     line.close()
-    assert not hung and not errors and len(done) == 600, (hung, errors, len(done))
+    assert not hung and not errors and len(done) == 300, (hung, errors, len(done))
 
 
 # ---- atomic: an interrupted flash leaves the old firmware, a re-run completes --
